@@ -1,0 +1,178 @@
+//! The DynamoDB adapter: turns a [`Write`] into one conditional `UpdateItem`. The only module that
+//! knows expression strings and attribute values.
+//!
+//! Both answers carry the item as it was (`ReturnValues` and `ReturnValuesOnConditionCheckFailure`
+//! = `ALL_OLD`), so a rejected write can be planned again without a read:
+//! <https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html>.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use serde::Deserialize;
+use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value};
+
+use crate::event::FACT_ATTRIBUTES;
+use crate::plan::{Guard, Stored, Write};
+use crate::store::{ContactStore, StoreError, WriteOutcome};
+
+type Item = HashMap<String, AttributeValue>;
+
+pub struct DynamoDbStore {
+    client: Client,
+    table_name: String,
+}
+
+impl DynamoDbStore {
+    pub fn new(client: Client, table_name: impl Into<String>) -> Self {
+        DynamoDbStore {
+            client,
+            table_name: table_name.into(),
+        }
+    }
+}
+
+impl ContactStore for DynamoDbStore {
+    async fn write(&self, write: &Write<'_>) -> Result<WriteOutcome, StoreError> {
+        let update = UpdateExpression::of(write)?;
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table_name)
+            .key("contactId", AttributeValue::S(write.contact_id.to_owned()))
+            .update_expression(update.set)
+            .set_condition_expression(update.condition)
+            .set_expression_attribute_names(Some(update.names))
+            .set_expression_attribute_values(Some(update.values))
+            .return_values(ReturnValue::AllOld)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        match request.send().await {
+            Ok(output) => Ok(WriteOutcome::Written {
+                before: stored(output.attributes)?,
+            }),
+            Err(error) => match error.into_service_error() {
+                UpdateItemError::ConditionalCheckFailedException(rejected) => {
+                    Ok(WriteOutcome::Rejected {
+                        current: stored(rejected.item)?,
+                    })
+                }
+                other => Err(StoreError {
+                    operation: "UpdateItem",
+                    message: DisplayErrorContext(&other).to_string(),
+                }),
+            },
+        }
+    }
+}
+
+/// The ordering part of a stored item (attribute names are the table contract).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredKeys {
+    state: Option<String>,
+    state_key: Option<u64>,
+    routing_key: Option<u64>,
+    last_event_at: Option<i64>,
+}
+
+fn stored(item: Option<Item>) -> Result<Stored, StoreError> {
+    let Some(item) = item else {
+        return Ok(Stored::default());
+    };
+    let facts = FACT_ATTRIBUTES
+        .into_iter()
+        .filter(|name| item.contains_key(*name))
+        .collect();
+    let keys: StoredKeys = from_item(item).map_err(|error| StoreError {
+        operation: "reading the stored item",
+        message: error.to_string(),
+    })?;
+    Ok(Stored {
+        state: keys.state,
+        state_key: keys.state_key,
+        routing_key: keys.routing_key,
+        last_event_at: keys.last_event_at,
+        facts,
+    })
+}
+
+/// `SET` clause, condition and placeholders of one write. Placeholders are named after their
+/// attribute (`#state`, `:state`) so the expressions read like the item.
+struct UpdateExpression {
+    set: String,
+    condition: Option<String>,
+    names: HashMap<String, String>,
+    values: Item,
+}
+
+impl UpdateExpression {
+    fn of(write: &Write<'_>) -> Result<Self, StoreError> {
+        let mut update = UpdateExpression {
+            set: String::with_capacity(512),
+            condition: None,
+            names: HashMap::new(),
+            values: HashMap::new(),
+        };
+        if let Some(change) = write.state {
+            update.set("state", AttributeValue::S(change.state.to_owned()));
+            update.set_key("stateKey", change.key, "<");
+        }
+        if let Some(change) = write.routing {
+            update.set("routingCriteriaIndex", number(change.index));
+            let steps = to_attribute_value(&change.steps).map_err(|error| StoreError {
+                operation: "encoding routingSteps",
+                message: error.to_string(),
+            })?;
+            update.set("routingSteps", steps);
+            update.set_key("routingKey", change.key, "<");
+        }
+        if let Some((freshness, guard)) = write.freshness {
+            update.set("expiresAt", number(freshness.expires_at));
+            let comparison = match guard {
+                Guard::Newer => "<",
+                Guard::NotOlder => "<=",
+            };
+            update.set_key("lastEventAt", freshness.event_time, comparison);
+        }
+        for (name, value) in &write.facts {
+            update.name(name);
+            update
+                .values
+                .insert(format!(":{name}"), AttributeValue::S((*value).to_owned()));
+            update.clause(&format!("#{name} = if_not_exists(#{name}, :{name})"));
+        }
+        Ok(update)
+    }
+
+    fn name(&mut self, name: &str) {
+        self.names.insert(format!("#{name}"), name.to_owned());
+    }
+
+    fn clause(&mut self, clause: &str) {
+        self.set
+            .push_str(if self.set.is_empty() { "SET " } else { ", " });
+        self.set.push_str(clause);
+    }
+
+    fn set(&mut self, name: &str, value: AttributeValue) {
+        self.name(name);
+        self.values.insert(format!(":{name}"), value);
+        self.clause(&format!("#{name} = :{name}"));
+    }
+
+    /// Sets an ordering key, on condition that the stored key is absent or `comparison` ours.
+    fn set_key(&mut self, name: &str, key: impl ToString, comparison: &str) {
+        self.set(name, AttributeValue::N(key.to_string()));
+        let guard = format!("(attribute_not_exists(#{name}) OR #{name} {comparison} :{name})");
+        self.condition = Some(match self.condition.take() {
+            None => guard,
+            Some(conditions) => format!("{conditions} AND {guard}"),
+        });
+    }
+}
+
+fn number(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}

@@ -1,0 +1,581 @@
+//! Reading an EventBridge "Amazon Connect Contact Event" into a [`ContactEvent`], tolerantly:
+//! camelCase or PascalCase keys, `routingCriteria` as one object or an array, upper-cased
+//! channel, unknown fields and event types accepted, placeholder timestamps dropped.
+//! Everything the spec says to refuse comes back as a [`Refusal`] naming the field.
+
+use std::fmt;
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use chrono::DateTime;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+
+use crate::ordering::{Lifecycle, is_placeholder_timestamp};
+
+pub const SOURCE: &str = "aws.connect";
+pub const DETAIL_TYPE: &str = "Amazon Connect Contact Event";
+/// `contactId` length limits of the Connect data model.
+pub const CONTACT_ID_MAX_CHARS: usize = 256;
+
+/// Why an event is refused. Each message is one line that names the offending field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("{path}: {message}")]
+    Malformed { path: String, message: String },
+    #[error(
+        "not an Amazon Connect contact event: source is {event_source:?}, detail-type is {detail_type:?}"
+    )]
+    NotContactEvent {
+        event_source: String,
+        detail_type: String,
+    },
+    #[error("detail.contactId is missing")]
+    MissingContactId,
+    #[error("detail.contactId must be 1-{CONTACT_ID_MAX_CHARS} characters, got {0}")]
+    ContactIdLength(usize),
+    #[error("detail.eventType is missing")]
+    MissingEventType,
+}
+
+/// What an event says, once read. Strings are owned: events are small and read once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactEvent {
+    /// The EventBridge event `id`, for logs.
+    pub id: Option<String>,
+    pub contact_id: String,
+    pub event_type: EventType,
+    /// Envelope `time` in epoch seconds (one-second resolution), if the event had one.
+    pub time: Option<i64>,
+    pub facts: Facts,
+    /// The routing criteria with the highest index, if the event carried any.
+    pub routing: Option<RoutingSnapshot>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventType {
+    Lifecycle(Lifecycle),
+    ContactDataUpdated,
+    AmdDisabled,
+    /// A type this version does not know: accepted, changes nothing, logged.
+    Unknown(String),
+}
+
+impl EventType {
+    pub fn parse(event_type: &str) -> EventType {
+        match event_type {
+            "CONTACT_DATA_UPDATED" => EventType::ContactDataUpdated,
+            "AMD_DISABLED" => EventType::AmdDisabled,
+            other => Lifecycle::from_event_type(other)
+                .map(EventType::Lifecycle)
+                .unwrap_or_else(|| EventType::Unknown(other.to_owned())),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            EventType::Lifecycle(stage) => stage.as_str(),
+            EventType::ContactDataUpdated => "CONTACT_DATA_UPDATED",
+            EventType::AmdDisabled => "AMD_DISABLED",
+            EventType::Unknown(other) => other,
+        }
+    }
+}
+
+/// Facts about a contact: write-once attributes of the item.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    pub channel: Option<String>,
+    pub initiation_method: Option<String>,
+    pub instance_arn: Option<String>,
+    pub initial_contact_id: Option<String>,
+    pub previous_contact_id: Option<String>,
+    pub related_contact_id: Option<String>,
+    pub queue_arn: Option<String>,
+    pub enqueue_timestamp: Option<String>,
+    pub agent_arn: Option<String>,
+    pub connected_to_agent_timestamp: Option<String>,
+    pub initiation_timestamp: Option<String>,
+    pub connected_to_system_timestamp: Option<String>,
+    pub disconnect_timestamp: Option<String>,
+    pub disconnect_reason: Option<String>,
+}
+
+/// Attribute names of the facts, in the order of [`Facts`]' fields.
+pub const FACT_ATTRIBUTES: [&str; 14] = [
+    "channel",
+    "initiationMethod",
+    "instanceArn",
+    "initialContactId",
+    "previousContactId",
+    "relatedContactId",
+    "queueArn",
+    "enqueueTimestamp",
+    "agentArn",
+    "connectedToAgentTimestamp",
+    "initiationTimestamp",
+    "connectedToSystemTimestamp",
+    "disconnectTimestamp",
+    "disconnectReason",
+];
+
+impl Facts {
+    /// `(attribute name, value)` for each fact that is known.
+    pub fn known(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let values = [
+            &self.channel,
+            &self.initiation_method,
+            &self.instance_arn,
+            &self.initial_contact_id,
+            &self.previous_contact_id,
+            &self.related_contact_id,
+            &self.queue_arn,
+            &self.enqueue_timestamp,
+            &self.agent_arn,
+            &self.connected_to_agent_timestamp,
+            &self.initiation_timestamp,
+            &self.connected_to_system_timestamp,
+            &self.disconnect_timestamp,
+            &self.disconnect_reason,
+        ];
+        FACT_ATTRIBUTES
+            .into_iter()
+            .zip(values)
+            .filter_map(|(name, value)| value.as_deref().map(|value| (name, value)))
+    }
+}
+
+/// One routing criteria: the `routingCriteriaIndex` and `routingSteps` attributes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoutingSnapshot {
+    pub index: u32,
+    pub steps: Vec<RoutingStep>,
+}
+
+/// One element of `routingSteps`. Field names (camelCase) are the stored map keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoutingStep {
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub expiry_duration_seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub expiry_timestamp: Option<String>,
+}
+
+/// Reads one invocation payload. Checks come in the spec's order: envelope, `detail`, `contactId`,
+/// `eventType`.
+pub fn parse(payload: &[u8]) -> Result<ContactEvent, Refusal> {
+    let mut json = serde_json::Deserializer::from_slice(payload);
+    let envelope: EventBridgeEvent<Object<Detail>> = serde_path_to_error::deserialize(&mut json)
+        .map_err(|error| {
+            let path = error.path().to_string();
+            let message = error.into_inner().to_string();
+            Refusal::Malformed {
+                path: if path == "." { "event".into() } else { path },
+                message,
+            }
+        })?;
+    if envelope.source != SOURCE || envelope.detail_type != DETAIL_TYPE {
+        return Err(Refusal::NotContactEvent {
+            event_source: envelope.source,
+            detail_type: envelope.detail_type,
+        });
+    }
+    let Object(detail) = envelope.detail;
+    let contact_id = detail.contact_id.ok_or(Refusal::MissingContactId)?;
+    let length = contact_id.chars().count();
+    if !(1..=CONTACT_ID_MAX_CHARS).contains(&length) {
+        return Err(Refusal::ContactIdLength(length));
+    }
+    let event_type = detail.event_type.ok_or(Refusal::MissingEventType)?;
+    let Object(queue) = detail.queue_info.unwrap_or_default();
+    let Object(agent) = detail.agent_info.unwrap_or_default();
+    Ok(ContactEvent {
+        id: envelope.id,
+        contact_id,
+        event_type: EventType::parse(&event_type),
+        time: envelope.time.map(|time| time.timestamp()),
+        facts: Facts {
+            channel: text(detail.channel).map(|channel| channel.to_ascii_uppercase()),
+            initiation_method: text(detail.initiation_method),
+            instance_arn: text(detail.instance_arn),
+            initial_contact_id: text(detail.initial_contact_id),
+            previous_contact_id: text(detail.previous_contact_id),
+            related_contact_id: text(detail.related_contact_id),
+            queue_arn: text(queue.queue_arn),
+            enqueue_timestamp: timestamp(queue.enqueue_timestamp),
+            agent_arn: text(agent.agent_arn),
+            connected_to_agent_timestamp: timestamp(agent.connected_to_agent_timestamp),
+            initiation_timestamp: timestamp(detail.initiation_timestamp),
+            connected_to_system_timestamp: timestamp(detail.connected_to_system_timestamp),
+            disconnect_timestamp: timestamp(detail.disconnect_timestamp),
+            disconnect_reason: text(detail.disconnect_reason),
+        },
+        routing: detail
+            .routing_criteria
+            .and_then(|OneOrMany(criteria)| criteria.into_iter().max_by_key(|c| c.0.index))
+            .map(|Object(criteria)| RoutingSnapshot {
+                index: criteria.index.unwrap_or(0),
+                steps: criteria
+                    .steps
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|Object(step)| RoutingStep {
+                        status: text(step.status).unwrap_or_else(|| "UNKNOWN".into()),
+                        expiry_duration_seconds: step
+                            .expiry
+                            .as_ref()
+                            .and_then(|e| e.0.duration_in_seconds),
+                        expiry_timestamp: timestamp(step.expiry.and_then(|e| e.0.expiry_timestamp)),
+                    })
+                    .collect(),
+            }),
+    })
+}
+
+/// An empty string says nothing: treat it as absent.
+fn text(value: Option<String>) -> Option<String> {
+    value.filter(|value| !value.is_empty())
+}
+
+/// A timestamp is kept only when it is a real ISO-8601 instant: placeholders and unreadable
+/// values are treated as unknown, so they can never block the real value later (facts are
+/// write-once).
+fn timestamp(value: Option<String>) -> Option<String> {
+    value.filter(|value| {
+        !is_placeholder_timestamp(value) && DateTime::parse_from_rfc3339(value).is_ok()
+    })
+}
+
+// The wire shape. Each key is accepted in camelCase (real events) and PascalCase (the
+// routing-criteria documentation samples); unknown keys, `tags` among them, are skipped unread.
+// `Serialize` is only there because `EventBridgeEvent` requires it of its detail.
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+struct Detail {
+    #[serde(rename = "contactId", alias = "ContactId", default)]
+    contact_id: Option<String>,
+    #[serde(rename = "eventType", alias = "EventType", default)]
+    event_type: Option<String>,
+    #[serde(rename = "channel", alias = "Channel", default)]
+    channel: Option<String>,
+    #[serde(rename = "initiationMethod", alias = "InitiationMethod", default)]
+    initiation_method: Option<String>,
+    #[serde(rename = "instanceArn", alias = "InstanceArn", default)]
+    instance_arn: Option<String>,
+    #[serde(rename = "initialContactId", alias = "InitialContactId", default)]
+    initial_contact_id: Option<String>,
+    #[serde(rename = "previousContactId", alias = "PreviousContactId", default)]
+    previous_contact_id: Option<String>,
+    #[serde(rename = "relatedContactId", alias = "RelatedContactId", default)]
+    related_contact_id: Option<String>,
+    #[serde(rename = "initiationTimestamp", alias = "InitiationTimestamp", default)]
+    initiation_timestamp: Option<String>,
+    #[serde(
+        rename = "connectedToSystemTimestamp",
+        alias = "ConnectedToSystemTimestamp",
+        default
+    )]
+    connected_to_system_timestamp: Option<String>,
+    #[serde(rename = "disconnectTimestamp", alias = "DisconnectTimestamp", default)]
+    disconnect_timestamp: Option<String>,
+    #[serde(rename = "disconnectReason", alias = "DisconnectReason", default)]
+    disconnect_reason: Option<String>,
+    #[serde(rename = "queueInfo", alias = "QueueInfo", default)]
+    queue_info: Option<Object<QueueInfo>>,
+    #[serde(rename = "agentInfo", alias = "AgentInfo", default)]
+    agent_info: Option<Object<AgentInfo>>,
+    #[serde(rename = "routingCriteria", alias = "RoutingCriteria", default)]
+    routing_criteria: Option<OneOrMany<Object<RoutingCriteria>>>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+struct QueueInfo {
+    #[serde(rename = "queueArn", alias = "QueueArn", default)]
+    queue_arn: Option<String>,
+    #[serde(rename = "enqueueTimestamp", alias = "EnqueueTimestamp", default)]
+    enqueue_timestamp: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+struct AgentInfo {
+    #[serde(rename = "agentArn", alias = "AgentArn", default)]
+    agent_arn: Option<String>,
+    #[serde(
+        rename = "connectedToAgentTimestamp",
+        alias = "ConnectedToAgentTimestamp",
+        default
+    )]
+    connected_to_agent_timestamp: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+struct RoutingCriteria {
+    #[serde(rename = "index", alias = "Index", default)]
+    index: Option<u32>,
+    #[serde(rename = "steps", alias = "Steps", default)]
+    steps: Option<Vec<Object<Step>>>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+struct Step {
+    #[serde(rename = "status", alias = "Status", default)]
+    status: Option<String>,
+    #[serde(rename = "expiry", alias = "Expiry", default)]
+    expiry: Option<Object<Expiry>>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+struct Expiry {
+    #[serde(rename = "durationInSeconds", alias = "DurationInSeconds", default)]
+    duration_in_seconds: Option<u64>,
+    #[serde(rename = "expiryTimestamp", alias = "ExpiryTimestamp", default)]
+    expiry_timestamp: Option<String>,
+}
+
+/// A JSON object read as `T`. Serde lets a struct be read from an array too (`[1, 2]` as
+/// positional fields); the event model has objects only, so an array is a wrong type.
+#[derive(Debug, Default, Serialize)]
+#[serde(transparent)]
+struct Object<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(std::marker::PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+            type Value = Object<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Object)
+            }
+        }
+
+        deserializer.deserialize_map(ObjectVisitor(std::marker::PhantomData))
+    }
+}
+
+/// `routingCriteria` is one object in real events and an array in the documentation samples.
+#[derive(Debug, Serialize)]
+struct OneOrMany<T>(Vec<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OneOrManyVisitor<T>(std::marker::PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for OneOrManyVisitor<T> {
+            type Value = OneOrMany<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object or an array of objects")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|one| OneOrMany(vec![one]))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut many = Vec::new();
+                while let Some(one) = seq.next_element()? {
+                    many.push(one);
+                }
+                Ok(OneOrMany(many))
+            }
+        }
+
+        deserializer.deserialize_any(OneOrManyVisitor(std::marker::PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn envelope(detail: Value) -> Vec<u8> {
+        json!({
+            "version": "0",
+            "id": "e-1",
+            "detail-type": DETAIL_TYPE,
+            "source": SOURCE,
+            "account": "111122223333",
+            "time": "2023-11-01T18:33:03Z",
+            "region": "us-west-2",
+            "resources": [],
+            "detail": detail,
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    fn parsed(detail: Value) -> ContactEvent {
+        parse(&envelope(detail)).expect("accepted")
+    }
+
+    fn refused(detail: Value) -> String {
+        parse(&envelope(detail)).expect_err("refused").to_string()
+    }
+
+    #[test]
+    fn a_camel_case_event_is_read() {
+        let event = parsed(json!({
+            "contactId": "c-1", "eventType": "QUEUED", "channel": "CHAT",
+            "initiationMethod": "API", "instanceArn": "arn:instance",
+            "queueInfo": {"queueArn": "arn:queue", "enqueueTimestamp": "2023-11-01T18:33:03.062Z"},
+            "tags": {"ContactId": "not this one"}
+        }));
+        assert_eq!(event.contact_id, "c-1");
+        assert_eq!(event.id.as_deref(), Some("e-1"));
+        assert_eq!(event.event_type, EventType::Lifecycle(Lifecycle::Queued));
+        assert_eq!(event.time, Some(1_698_863_583));
+        assert_eq!(event.facts.queue_arn.as_deref(), Some("arn:queue"));
+        assert_eq!(
+            event.facts.enqueue_timestamp.as_deref(),
+            Some("2023-11-01T18:33:03.062Z")
+        );
+    }
+
+    #[test]
+    fn a_pascal_case_event_is_read_at_every_depth() {
+        let event = parsed(json!({
+            "ContactId": "c-1", "EventType": "CONNECTED_TO_AGENT", "Channel": "VOICE",
+            "AgentInfo": {"AgentArn": "arn:agent", "ConnectedToAgentTimestamp": "2021-08-04T17:29:09.000Z"},
+            "QueueInfo": {"QueueArn": "arn:queue"},
+            "RoutingCriteria": [{"Index": 0, "Steps": [{"Status": "JOINED", "Expiry": {"DurationInSeconds": 60}}]}]
+        }));
+        assert_eq!(event.facts.agent_arn.as_deref(), Some("arn:agent"));
+        assert_eq!(event.facts.queue_arn.as_deref(), Some("arn:queue"));
+        let routing = event.routing.expect("routing");
+        assert_eq!(routing.steps[0].status, "JOINED");
+        assert_eq!(routing.steps[0].expiry_duration_seconds, Some(60));
+    }
+
+    #[test]
+    fn routing_criteria_may_be_one_object_or_an_array_taking_the_highest_index() {
+        let one = parsed(
+            json!({"contactId": "c", "eventType": "CONTACT_DATA_UPDATED",
+            "routingCriteria": {"index": 1, "steps": [{"status": "EXPIRED",
+                "expiry": {"durationInSeconds": 50, "expiryTimestamp": "2023-11-01T18:34:54.275Z"}}]}}),
+        );
+        let routing = one.routing.expect("routing");
+        assert_eq!(routing.index, 1);
+        assert_eq!(
+            routing.steps[0].expiry_timestamp.as_deref(),
+            Some("2023-11-01T18:34:54.275Z")
+        );
+        let many = parsed(
+            json!({"contactId": "c", "eventType": "CONTACT_DATA_UPDATED",
+            "routingCriteria": [
+                {"index": 2, "steps": [{"status": "ACTIVE"}]},
+                {"index": 3, "steps": [{"status": "INACTIVE"}]},
+                {"index": 1, "steps": [{"status": "JOINED"}]}]}),
+        );
+        let routing = many.routing.expect("routing");
+        assert_eq!(routing.index, 3);
+        assert_eq!(routing.steps[0].status, "INACTIVE");
+    }
+
+    #[test]
+    fn channel_is_upper_cased() {
+        let event =
+            parsed(json!({"contactId": "c", "eventType": "DISCONNECTED", "channel": "Voice"}));
+        assert_eq!(event.facts.channel.as_deref(), Some("VOICE"));
+    }
+
+    #[test]
+    fn placeholder_and_unreadable_timestamps_are_dropped() {
+        let event = parsed(
+            json!({"contactId": "c", "eventType": "CONTACT_DATA_UPDATED",
+            "connectedToSystemTimestamp": "1970-01-01T00:00:00.001Z",
+            "initiationTimestamp": "yesterday",
+            "agentInfo": {"agentArn": "arn:agent", "connectedToAgentTimestamp": "1970-01-01T00:00:00.001Z"}}),
+        );
+        assert_eq!(event.facts.connected_to_system_timestamp, None);
+        assert_eq!(event.facts.initiation_timestamp, None);
+        assert_eq!(event.facts.connected_to_agent_timestamp, None);
+        assert_eq!(event.facts.agent_arn.as_deref(), Some("arn:agent"));
+    }
+
+    #[test]
+    fn unknown_fields_and_event_types_are_accepted() {
+        let event = parsed(json!({"contactId": "c", "eventType": "SOMETHING_NEW",
+            "brandNewField": {"deep": [1, 2, 3]}}));
+        assert_eq!(event.event_type, EventType::Unknown("SOMETHING_NEW".into()));
+    }
+
+    #[test]
+    fn an_event_from_another_source_is_refused() {
+        let mut event: Value =
+            serde_json::from_slice(&envelope(json!({"contactId": "c", "eventType": "QUEUED"})))
+                .expect("json");
+        event["source"] = json!("aws.ec2");
+        let error = parse(event.to_string().as_bytes()).expect_err("refused");
+        assert!(error.to_string().contains("aws.ec2"), "{error}");
+    }
+
+    #[test]
+    fn a_detail_that_is_not_an_object_is_refused() {
+        assert!(refused(json!("QUEUED")).starts_with("detail:"));
+        assert!(refused(json!([1])).starts_with("detail:"));
+    }
+
+    #[test]
+    fn a_missing_contact_id_is_refused() {
+        assert_eq!(
+            refused(json!({"eventType": "QUEUED"})),
+            "detail.contactId is missing"
+        );
+    }
+
+    #[test]
+    fn a_contact_id_that_is_not_a_string_is_refused() {
+        assert!(
+            refused(json!({"contactId": 42, "eventType": "QUEUED"}))
+                .starts_with("detail.contactId:")
+        );
+    }
+
+    #[test]
+    fn a_contact_id_outside_1_to_256_characters_is_refused() {
+        assert!(refused(json!({"contactId": "", "eventType": "QUEUED"})).contains("got 0"));
+        let long = "é".repeat(257);
+        assert!(refused(json!({"contactId": long, "eventType": "QUEUED"})).contains("got 257"));
+        let longest = "é".repeat(256);
+        assert_eq!(
+            parsed(json!({"contactId": longest, "eventType": "QUEUED"}))
+                .contact_id
+                .chars()
+                .count(),
+            256
+        );
+    }
+
+    #[test]
+    fn a_missing_or_non_string_event_type_is_refused() {
+        assert_eq!(
+            refused(json!({"contactId": "c"})),
+            "detail.eventType is missing"
+        );
+        assert!(
+            refused(json!({"contactId": "c", "eventType": 1})).starts_with("detail.eventType:")
+        );
+    }
+
+    #[test]
+    fn a_field_of_the_wrong_type_is_refused_naming_it() {
+        let reason =
+            refused(json!({"contactId": "c", "eventType": "QUEUED", "queueInfo": {"queueArn": 7}}));
+        assert!(reason.starts_with("detail.queueInfo.queueArn:"), "{reason}");
+    }
+
+    #[test]
+    fn invalid_json_is_refused() {
+        let error = parse(b"{\"detail\": ").expect_err("refused");
+        assert!(!error.to_string().contains('\n'));
+    }
+}

@@ -1,0 +1,203 @@
+//! One invocation: read the event, plan, write conditionally until the item reflects it, and log
+//! one line saying what happened.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde_json::value::RawValue;
+use tracing::{debug, info, warn};
+
+use crate::event::{self, ContactEvent, Refusal};
+use crate::plan::{MAX_WRITES, Plan, Stored};
+use crate::store::{ContactStore, StoreError, WriteOutcome};
+
+/// What an accepted event did to its item (the `outcome` of the log line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The event moved the item's state, routing or latest-event time.
+    Applied {
+        state_before: Option<String>,
+        state: Option<String>,
+    },
+    /// Nothing newer than the item: a duplicate or a late event. Missing facts were filled in.
+    Stale,
+    /// An event type this version does not know: nothing written.
+    Ignored,
+}
+
+impl Outcome {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Applied { .. } => "applied",
+            Outcome::Stale => "stale",
+            Outcome::Ignored => "ignored",
+        }
+    }
+}
+
+/// What the handler did for one event, for logs and tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub outcome: Outcome,
+    /// DynamoDB requests made for this event.
+    pub requests: usize,
+    /// Facts this event filled in.
+    pub facts_filled: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The input breaks the contract: retrying cannot help.
+    #[error("refused: {0}")]
+    Refused(#[from] Refusal),
+    /// The table did not take the write: retrying may help, and Lambda will retry.
+    #[error("failed: {0}")]
+    Store(#[from] StoreError),
+    /// Other writers kept changing the item between our conditional writes.
+    #[error("failed: the item kept changing during {MAX_WRITES} conditional writes")]
+    Contended,
+}
+
+impl HandlerError {
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self, HandlerError::Refused(_))
+    }
+}
+
+impl From<HandlerError> for Diagnostic {
+    fn from(error: HandlerError) -> Diagnostic {
+        let error_type = match error {
+            HandlerError::Refused(_) => "Refused",
+            HandlerError::Store(_) => "StoreFailed",
+            HandlerError::Contended => "Contended",
+        };
+        Diagnostic {
+            error_type: error_type.into(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+pub struct Handler<S> {
+    store: S,
+    retention_days: u32,
+}
+
+impl<S: ContactStore> Handler<S> {
+    pub fn new(store: S, retention_days: u32) -> Self {
+        Handler {
+            store,
+            retention_days,
+        }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The Lambda entry point.
+    pub async fn invoke(&self, event: LambdaEvent<Box<RawValue>>) -> Result<(), HandlerError> {
+        self.handle(event.payload.get().as_bytes()).await.map(drop)
+    }
+
+    /// Handles one event payload and logs its outcome.
+    pub async fn handle(&self, payload: &[u8]) -> Result<Report, HandlerError> {
+        debug!(event = %String::from_utf8_lossy(payload), "received");
+        let event = match event::parse(payload) {
+            Ok(event) => event,
+            Err(refusal) => {
+                warn!(outcome = "refused", reason = %refusal, "contact event");
+                return Err(refusal.into());
+            }
+        };
+        let result = self.apply(&event).await;
+        let contact_id = event.contact_id.as_str();
+        let event_type = event.event_type.as_str();
+        let event_id = event.id.as_deref().unwrap_or_default();
+        match &result {
+            Ok(report) => {
+                let (state_before, state) = match &report.outcome {
+                    Outcome::Applied {
+                        state_before,
+                        state,
+                    } => (state_before.as_deref(), state.as_deref()),
+                    _ => (None, None),
+                };
+                info!(
+                    contactId = contact_id,
+                    eventType = event_type,
+                    eventId = event_id,
+                    outcome = report.outcome.as_str(),
+                    state,
+                    stateBefore = state_before,
+                    requests = report.requests,
+                    factsFilled = report.facts_filled,
+                    "contact event"
+                );
+            }
+            Err(error) => warn!(
+                contactId = contact_id,
+                eventType = event_type,
+                eventId = event_id,
+                outcome = "failed",
+                reason = %error,
+                "contact event"
+            ),
+        }
+        result
+    }
+
+    async fn apply(&self, event: &ContactEvent) -> Result<Report, HandlerError> {
+        let Some(plan) = Plan::from_event(event, now(), self.retention_days) else {
+            return Ok(Report {
+                outcome: Outcome::Ignored,
+                requests: 0,
+                facts_filled: 0,
+            });
+        };
+        // Optimistic: assume the item holds nothing newer; a rejection tells us what it holds.
+        let mut stored = Stored::default();
+        for requests in 1..=MAX_WRITES {
+            let Some(write) = plan.write_against(&stored) else {
+                return Ok(Report {
+                    outcome: Outcome::Stale,
+                    requests: requests - 1,
+                    facts_filled: 0,
+                });
+            };
+            match self.store.write(&write).await? {
+                WriteOutcome::Written { before } => {
+                    let facts_filled = write
+                        .facts
+                        .iter()
+                        .filter(|(name, _)| !before.facts.contains(name))
+                        .count();
+                    let outcome = if write.advances() {
+                        Outcome::Applied {
+                            state: write
+                                .state
+                                .map(|change| change.state.to_owned())
+                                .or_else(|| before.state.clone()),
+                            state_before: before.state,
+                        }
+                    } else {
+                        Outcome::Stale
+                    };
+                    return Ok(Report {
+                        outcome,
+                        requests,
+                        facts_filled,
+                    });
+                }
+                WriteOutcome::Rejected { current } => stored = current,
+            }
+        }
+        Err(HandlerError::Contended)
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
+}

@@ -1,0 +1,249 @@
+//! The ordering rules of `spec/contact-state.md` ("Latest state, whatever the arrival order"),
+//! as pure functions over plain values: no I/O, no AWS types.
+//!
+//! Every rule is reduced to an *ordering key*, a number that only grows along a contact's true
+//! history. The store keeps the key of what it holds and accepts a value only with a larger key,
+//! so the item converges to the true-order result whatever order the events arrive in.
+
+/// A lifecycle stage, in the order the spec ranks them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Lifecycle {
+    Initiated,
+    ConnectedToSystem,
+    Queued,
+    ConnectedToAgent,
+    Paused,
+    Resumed,
+    Disconnected,
+    Completed,
+}
+
+impl Lifecycle {
+    pub const ALL: [Lifecycle; 8] = [
+        Lifecycle::Initiated,
+        Lifecycle::ConnectedToSystem,
+        Lifecycle::Queued,
+        Lifecycle::ConnectedToAgent,
+        Lifecycle::Paused,
+        Lifecycle::Resumed,
+        Lifecycle::Disconnected,
+        Lifecycle::Completed,
+    ];
+
+    /// The `eventType` (and stored `state`) spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lifecycle::Initiated => "INITIATED",
+            Lifecycle::ConnectedToSystem => "CONNECTED_TO_SYSTEM",
+            Lifecycle::Queued => "QUEUED",
+            Lifecycle::ConnectedToAgent => "CONNECTED_TO_AGENT",
+            Lifecycle::Paused => "PAUSED",
+            Lifecycle::Resumed => "RESUMED",
+            Lifecycle::Disconnected => "DISCONNECTED",
+            Lifecycle::Completed => "COMPLETED",
+        }
+    }
+
+    pub fn from_event_type(event_type: &str) -> Option<Lifecycle> {
+        Lifecycle::ALL
+            .into_iter()
+            .find(|stage| stage.as_str() == event_type)
+    }
+
+    /// `PAUSED` and `RESUMED` share one rank: between them the event time decides.
+    fn rank(self) -> u64 {
+        match self {
+            Lifecycle::Initiated => 1,
+            Lifecycle::ConnectedToSystem => 2,
+            Lifecycle::Queued => 3,
+            Lifecycle::ConnectedToAgent => 4,
+            Lifecycle::Paused | Lifecycle::Resumed => 5,
+            Lifecycle::Disconnected => 6,
+            Lifecycle::Completed => 7,
+        }
+    }
+}
+
+/// Room for the time part of a state key: epoch seconds × 2 stays below it until year 3000.
+const STATE_RANK_UNIT: u64 = 100_000_000_000;
+
+/// Ordering key of `state`: the furthest lifecycle stage wins; between `PAUSED` and `RESUMED` the
+/// later event time wins. The envelope `time` has one-second resolution, so a pause and a resume
+/// in the same second tie on time; the tie goes to `RESUMED` (a task paused and resumed within a
+/// second is running), which keeps the result independent of arrival order.
+///
+/// Other stages carry no time in their key: a second `QUEUED` is a duplicate, not news.
+pub fn state_key(stage: Lifecycle, event_time: i64) -> u64 {
+    let rank = stage.rank() * STATE_RANK_UNIT;
+    match stage {
+        Lifecycle::Paused | Lifecycle::Resumed => {
+            let seconds = u64::try_from(event_time).unwrap_or(0);
+            let time_part = (seconds.saturating_mul(2) + u64::from(stage == Lifecycle::Resumed))
+                .min(STATE_RANK_UNIT - 1);
+            rank + time_part
+        }
+        _ => rank,
+    }
+}
+
+/// How far one routing step has progressed: it only ever moves
+/// `INACTIVE` → `ACTIVE` → `JOINED` | `EXPIRED` | `DEACTIVATED` | `INTERRUPTED`.
+/// Unknown statuses (the stream adds values over time) count as final, as every status added
+/// so far has been.
+pub fn step_progress(status: &str) -> u64 {
+    match status {
+        "INACTIVE" => 0,
+        "ACTIVE" => 1,
+        _ => 2,
+    }
+}
+
+/// Room for each part of a routing key.
+const ROUTING_INDEX_UNIT: u64 = 1_000_000;
+const ROUTING_PROGRESS_UNIT: u64 = 1_000;
+
+/// Ordering key of the routing snapshot: a higher criteria index wins; within one index, the
+/// snapshot whose steps have progressed further wins. Progress is the sum of the steps' progress
+/// (each step only moves forward, so a later snapshot never sums lower); a snapshot that learnt a
+/// step's expiry timestamp ranks above one that did not, so equal keys mean equal snapshots.
+pub fn routing_key<'a>(index: u32, steps: impl IntoIterator<Item = (&'a str, bool)>) -> u64 {
+    let (progress, known_expiries) =
+        steps
+            .into_iter()
+            .fold((0u64, 0u64), |(progress, known), (status, has_expiry)| {
+                (
+                    progress + step_progress(status),
+                    known + u64::from(has_expiry),
+                )
+            });
+    let within_index = progress.min(ROUTING_INDEX_UNIT / ROUTING_PROGRESS_UNIT - 1)
+        * ROUTING_PROGRESS_UNIT
+        + known_expiries.min(ROUTING_PROGRESS_UNIT - 1);
+    u64::from(index) * ROUTING_INDEX_UNIT + within_index
+}
+
+/// Connect sends `1970-01-01T00:00:00.001Z` for timestamps that are not set; they are never stored.
+pub fn is_placeholder_timestamp(timestamp: &str) -> bool {
+    timestamp.starts_with("1970-01-01T")
+}
+
+/// `expiresAt` (the table's TTL attribute): retention counted from the contact's latest event.
+pub fn expires_at(latest_event_time: i64, retention_days: u32) -> i64 {
+    latest_event_time.saturating_add(i64::from(retention_days) * 86_400)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: i64 = 1_700_000_000;
+
+    #[test]
+    fn state_is_the_furthest_lifecycle_stage_reached() {
+        let order = [
+            Lifecycle::Initiated,
+            Lifecycle::ConnectedToSystem,
+            Lifecycle::Queued,
+            Lifecycle::ConnectedToAgent,
+            Lifecycle::Paused,
+            Lifecycle::Disconnected,
+            Lifecycle::Completed,
+        ];
+        for pair in order.windows(2) {
+            // An earlier stage loses even when its event time is later.
+            assert!(
+                state_key(pair[0], T + 1_000) < state_key(pair[1], T),
+                "{pair:?}"
+            );
+        }
+        assert!(state_key(Lifecycle::Resumed, T + 1_000) < state_key(Lifecycle::Disconnected, T));
+        assert!(state_key(Lifecycle::ConnectedToAgent, T) < state_key(Lifecycle::Resumed, 0));
+    }
+
+    #[test]
+    fn between_paused_and_resumed_the_later_event_time_wins() {
+        assert!(state_key(Lifecycle::Paused, T) < state_key(Lifecycle::Resumed, T + 1));
+        assert!(state_key(Lifecycle::Resumed, T) < state_key(Lifecycle::Paused, T + 1));
+        assert!(state_key(Lifecycle::Paused, T) < state_key(Lifecycle::Paused, T + 1));
+    }
+
+    #[test]
+    fn a_pause_and_a_resume_in_the_same_second_end_resumed() {
+        assert!(state_key(Lifecycle::Paused, T) < state_key(Lifecycle::Resumed, T));
+    }
+
+    #[test]
+    fn a_repeated_stage_is_not_news() {
+        assert_eq!(
+            state_key(Lifecycle::Queued, T),
+            state_key(Lifecycle::Queued, T + 60)
+        );
+        assert_eq!(
+            state_key(Lifecycle::Paused, T),
+            state_key(Lifecycle::Paused, T)
+        );
+    }
+
+    #[test]
+    fn state_keys_survive_absurd_times() {
+        assert!(state_key(Lifecycle::Resumed, i64::MAX) < state_key(Lifecycle::Disconnected, 0));
+        assert!(state_key(Lifecycle::Paused, i64::MIN) > state_key(Lifecycle::ConnectedToAgent, 0));
+    }
+
+    #[test]
+    fn every_event_type_spelling_maps_to_its_stage() {
+        for stage in Lifecycle::ALL {
+            assert_eq!(Lifecycle::from_event_type(stage.as_str()), Some(stage));
+        }
+        assert_eq!(Lifecycle::from_event_type("CONTACT_DATA_UPDATED"), None);
+        assert_eq!(Lifecycle::from_event_type("queued"), None);
+    }
+
+    #[test]
+    fn a_higher_routing_criteria_index_wins() {
+        let done = [("JOINED", true), ("EXPIRED", true), ("EXPIRED", true)];
+        let fresh = [("INACTIVE", false)];
+        assert!(routing_key(0, done) < routing_key(1, fresh));
+    }
+
+    #[test]
+    fn within_one_index_the_snapshot_whose_steps_progressed_further_wins() {
+        let first = routing_key(1, [("ACTIVE", false), ("INACTIVE", false)]);
+        let expired = routing_key(1, [("EXPIRED", true), ("ACTIVE", false)]);
+        let joined = routing_key(1, [("EXPIRED", true), ("JOINED", false)]);
+        assert!(first < expired);
+        assert!(expired < joined);
+    }
+
+    #[test]
+    fn step_statuses_rank_inactive_then_active_then_final() {
+        assert!(step_progress("INACTIVE") < step_progress("ACTIVE"));
+        for done in [
+            "JOINED",
+            "EXPIRED",
+            "DEACTIVATED",
+            "INTERRUPTED",
+            "SOMETHING_NEW",
+        ] {
+            assert!(step_progress("ACTIVE") < step_progress(done), "{done}");
+        }
+    }
+
+    #[test]
+    fn a_snapshot_that_learnt_an_expiry_timestamp_ranks_above_one_that_did_not() {
+        assert!(routing_key(0, [("ACTIVE", false)]) < routing_key(0, [("ACTIVE", true)]));
+        assert!(routing_key(0, [("ACTIVE", true)]) < routing_key(0, [("EXPIRED", false)]));
+    }
+
+    #[test]
+    fn placeholder_timestamps_are_recognised() {
+        assert!(is_placeholder_timestamp("1970-01-01T00:00:00.001Z"));
+        assert!(!is_placeholder_timestamp("2023-11-01T18:33:01.736Z"));
+    }
+
+    #[test]
+    fn items_expire_retention_days_after_their_latest_event() {
+        assert_eq!(expires_at(T, 90), T + 90 * 86_400);
+        assert_eq!(expires_at(i64::MAX, 90), i64::MAX);
+    }
+}

@@ -1,0 +1,321 @@
+//! What to write for one event, given what the store holds: the bridge between the ordering
+//! rules and a conditional write. Pure: no I/O, no AWS types.
+//!
+//! An item has three independently ordered parts ("dimensions") and write-once facts:
+//! - `state`, ordered by [`state_key`];
+//! - routing (`routingCriteriaIndex`, `routingSteps`), ordered by [`routing_key`];
+//! - freshness (`lastEventAt`, `expiresAt`), ordered by the event time;
+//! - facts, each written only if the item does not have it yet.
+//!
+//! The first write assumes the event is newer than anything stored (the common case: one
+//! request). If the store rejects it, it hands back the item as it was, and
+//! [`Plan::write_against`] keeps only the parts still newer, so the second write succeeds unless
+//! another writer changed the item in between. Every rejection removes at least one dimension,
+//! so the exchange ends after at most [`MAX_WRITES`] requests.
+
+use crate::event::{ContactEvent, EventType, RoutingStep};
+use crate::ordering::{expires_at, routing_key, state_key};
+
+/// One write per dimension, plus the facts-only write, bounds the conflict loop.
+pub const MAX_WRITES: usize = 4;
+
+/// Everything one event could contribute to its item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub contact_id: String,
+    pub state: Option<StateChange>,
+    pub routing: Option<RoutingChange>,
+    pub freshness: Freshness,
+    /// `(attribute, value)` of every fact the event carries.
+    pub facts: Vec<(&'static str, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateChange {
+    pub state: &'static str,
+    pub key: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoutingChange {
+    pub index: u32,
+    pub steps: Vec<RoutingStep>,
+    pub key: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Freshness {
+    /// Event time, epoch seconds: stored as `lastEventAt`.
+    pub event_time: i64,
+    pub expires_at: i64,
+}
+
+/// The ordering keys and facts of the stored item, as far as the planner needs them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stored {
+    pub state: Option<String>,
+    pub state_key: Option<u64>,
+    pub routing_key: Option<u64>,
+    pub last_event_at: Option<i64>,
+    /// Attribute names of the facts the item has.
+    pub facts: Vec<&'static str>,
+}
+
+/// One conditional write: every part present is set, under the condition that each dimension
+/// present is still newer than what is stored (facts are set only where absent, atomically).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Write<'a> {
+    pub contact_id: &'a str,
+    pub state: Option<&'a StateChange>,
+    pub routing: Option<&'a RoutingChange>,
+    pub freshness: Option<(Freshness, Guard)>,
+    pub facts: Vec<(&'static str, &'a str)>,
+}
+
+/// How the freshness dimension guards a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// `lastEventAt < time`: the write is about this event being the latest.
+    Newer,
+    /// `lastEventAt <= time`: the write is about state or routing; the event must just not be
+    /// older than the latest one (events of one second share a time).
+    NotOlder,
+}
+
+impl Write<'_> {
+    /// True when the write moves at least one ordered dimension (not just facts).
+    pub fn advances(&self) -> bool {
+        self.state.is_some() || self.routing.is_some() || self.freshness.is_some()
+    }
+}
+
+impl Plan {
+    /// `None` for event types that change nothing (unknown types).
+    pub fn from_event(event: &ContactEvent, received_at: i64, retention_days: u32) -> Option<Plan> {
+        let state = match &event.event_type {
+            EventType::Lifecycle(stage) => Some(*stage),
+            EventType::ContactDataUpdated | EventType::AmdDisabled => None,
+            EventType::Unknown(_) => return None,
+        };
+        // Events without an envelope time (not seen from EventBridge) count as of their receipt.
+        let event_time = event.time.unwrap_or(received_at);
+        Some(Plan {
+            contact_id: event.contact_id.clone(),
+            state: state.map(|stage| StateChange {
+                state: stage.as_str(),
+                key: state_key(stage, event_time),
+            }),
+            routing: event.routing.as_ref().map(|routing| RoutingChange {
+                index: routing.index,
+                key: routing_key(
+                    routing.index,
+                    routing
+                        .steps
+                        .iter()
+                        .map(|step| (step.status.as_str(), step.expiry_timestamp.is_some())),
+                ),
+                steps: routing.steps.clone(),
+            }),
+            freshness: Freshness {
+                event_time,
+                expires_at: expires_at(event_time, retention_days),
+            },
+            facts: event
+                .facts
+                .known()
+                .map(|(name, value)| (name, value.to_owned()))
+                .collect(),
+        })
+    }
+
+    /// The write that brings `stored` up to date with this event, or `None` when the event has
+    /// nothing newer than `stored` (a duplicate or stale event).
+    /// Against [`Stored::default()`] (nothing known) this is the optimistic first write.
+    pub fn write_against(&self, stored: &Stored) -> Option<Write<'_>> {
+        let state = self
+            .state
+            .as_ref()
+            .filter(|change| stored.state_key.is_none_or(|key| key < change.key));
+        let routing = self
+            .routing
+            .as_ref()
+            .filter(|change| stored.routing_key.is_none_or(|key| key < change.key));
+        let moves_state_or_routing = state.is_some() || routing.is_some();
+        let time = self.freshness.event_time;
+        let freshness = match stored.last_event_at {
+            None => Some(guarded(self.freshness, moves_state_or_routing)),
+            Some(latest) if latest < time => Some(guarded(self.freshness, moves_state_or_routing)),
+            Some(latest) if latest == time && moves_state_or_routing => {
+                Some((self.freshness, Guard::NotOlder))
+            }
+            Some(_) => None,
+        };
+        let facts: Vec<_> = self
+            .facts
+            .iter()
+            .filter(|(name, _)| !stored.facts.contains(name))
+            .map(|(name, value)| (*name, value.as_str()))
+            .collect();
+        let write = Write {
+            contact_id: &self.contact_id,
+            state,
+            routing,
+            freshness,
+            facts,
+        };
+        (write.advances() || !write.facts.is_empty()).then_some(write)
+    }
+}
+
+fn guarded(freshness: Freshness, moves_state_or_routing: bool) -> (Freshness, Guard) {
+    let guard = if moves_state_or_routing {
+        Guard::NotOlder
+    } else {
+        Guard::Newer
+    };
+    (freshness, guard)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Facts, RoutingSnapshot};
+    use crate::ordering::Lifecycle;
+
+    const T: i64 = 1_700_000_000;
+
+    fn event(event_type: EventType, time: i64) -> ContactEvent {
+        ContactEvent {
+            id: None,
+            contact_id: "c-1".into(),
+            event_type,
+            time: Some(time),
+            facts: Facts {
+                channel: Some("VOICE".into()),
+                ..Facts::default()
+            },
+            routing: None,
+        }
+    }
+
+    fn plan(event_type: EventType, time: i64) -> Plan {
+        Plan::from_event(&event(event_type, time), T, 90).expect("known type")
+    }
+
+    fn stored_after(plan: &Plan) -> Stored {
+        Stored {
+            state: plan.state.as_ref().map(|s| s.state.to_owned()),
+            state_key: plan.state.as_ref().map(|s| s.key),
+            routing_key: plan.routing.as_ref().map(|r| r.key),
+            last_event_at: Some(plan.freshness.event_time),
+            facts: plan.facts.iter().map(|(name, _)| *name).collect(),
+        }
+    }
+
+    #[test]
+    fn an_event_for_a_new_contact_writes_everything_in_one_request() {
+        let queued = plan(EventType::Lifecycle(Lifecycle::Queued), T);
+        let write = queued.write_against(&Stored::default()).expect("a write");
+        assert_eq!(write.state.map(|s| s.state), Some("QUEUED"));
+        assert_eq!(write.freshness.map(|f| f.1), Some(Guard::NotOlder));
+        assert_eq!(write.facts, vec![("channel", "VOICE")]);
+    }
+
+    #[test]
+    fn a_duplicate_event_has_nothing_to_write() {
+        let queued = plan(EventType::Lifecycle(Lifecycle::Queued), T);
+        assert_eq!(queued.write_against(&stored_after(&queued)), None);
+    }
+
+    #[test]
+    fn a_stale_event_has_nothing_to_write_when_the_item_has_its_facts() {
+        let completed = plan(EventType::Lifecycle(Lifecycle::Completed), T + 100);
+        let queued = plan(EventType::Lifecycle(Lifecycle::Queued), T);
+        assert_eq!(queued.write_against(&stored_after(&completed)), None);
+    }
+
+    #[test]
+    fn an_event_too_old_to_change_state_still_fills_in_missing_facts() {
+        let completed = plan(EventType::Lifecycle(Lifecycle::Completed), T + 100);
+        let mut queued_event = event(EventType::Lifecycle(Lifecycle::Queued), T);
+        queued_event.facts.queue_arn = Some("arn:queue".into());
+        let queued = Plan::from_event(&queued_event, T, 90).expect("known type");
+        let write = queued
+            .write_against(&stored_after(&completed))
+            .expect("a write");
+        assert!(!write.advances());
+        assert_eq!(write.facts, vec![("queueArn", "arn:queue")]);
+    }
+
+    #[test]
+    fn an_event_newer_in_state_but_not_in_time_changes_state_only() {
+        let update = plan(EventType::ContactDataUpdated, T + 10);
+        let connected = plan(EventType::Lifecycle(Lifecycle::ConnectedToAgent), T);
+        let write = connected
+            .write_against(&stored_after(&update))
+            .expect("a write");
+        assert!(write.state.is_some());
+        assert_eq!(write.freshness, None);
+    }
+
+    #[test]
+    fn an_event_in_the_same_second_still_moves_state() {
+        let initiated = plan(EventType::Lifecycle(Lifecycle::Initiated), T);
+        let connected = plan(EventType::Lifecycle(Lifecycle::ConnectedToSystem), T);
+        let write = connected
+            .write_against(&stored_after(&initiated))
+            .expect("a write");
+        assert!(write.state.is_some());
+        assert_eq!(write.freshness.map(|f| f.1), Some(Guard::NotOlder));
+    }
+
+    #[test]
+    fn an_event_that_carries_no_state_is_applied_only_if_it_is_the_latest() {
+        let update = plan(EventType::ContactDataUpdated, T + 10);
+        let write = update.write_against(&Stored::default()).expect("a write");
+        assert_eq!(write.freshness.map(|f| f.1), Some(Guard::Newer));
+        assert_eq!(update.write_against(&stored_after(&update)), None);
+    }
+
+    #[test]
+    fn contact_data_updated_and_amd_disabled_never_change_state() {
+        for event_type in [EventType::ContactDataUpdated, EventType::AmdDisabled] {
+            assert_eq!(plan(event_type, T).state, None);
+        }
+    }
+
+    #[test]
+    fn unknown_event_types_change_nothing() {
+        let unknown = event(EventType::Unknown("SOMETHING_NEW".into()), T);
+        assert_eq!(Plan::from_event(&unknown, T, 90), None);
+    }
+
+    #[test]
+    fn a_newer_routing_snapshot_is_written_even_when_state_is_stale() {
+        let completed = plan(EventType::Lifecycle(Lifecycle::Completed), T + 100);
+        let mut connected = event(EventType::Lifecycle(Lifecycle::ConnectedToAgent), T);
+        connected.routing = Some(RoutingSnapshot {
+            index: 0,
+            steps: vec![RoutingStep {
+                status: "JOINED".into(),
+                expiry_duration_seconds: Some(60),
+                expiry_timestamp: None,
+            }],
+        });
+        let connected = Plan::from_event(&connected, T, 90).expect("known type");
+        let write = connected
+            .write_against(&stored_after(&completed))
+            .expect("a write");
+        assert!(write.state.is_none());
+        assert!(write.routing.is_some());
+    }
+
+    #[test]
+    fn an_event_without_envelope_time_counts_as_of_its_receipt() {
+        let mut untimed = event(EventType::Lifecycle(Lifecycle::Queued), T);
+        untimed.time = None;
+        let plan = Plan::from_event(&untimed, T + 5, 1).expect("known type");
+        assert_eq!(plan.freshness.event_time, T + 5);
+        assert_eq!(plan.freshness.expires_at, T + 5 + 86_400);
+    }
+}
