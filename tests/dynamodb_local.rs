@@ -1,0 +1,391 @@
+//! The spec's sentences, checked through the real handler against DynamoDB Local.
+
+mod support;
+
+use connect_contact_state::handler::Outcome;
+use serde_json::json;
+use support::{event, fresh_table, n, s, sample, step_statuses};
+
+const T: i64 = 1_714_989_600; // 2024-05-06T10:00:00Z
+
+fn steps(statuses: &[&str]) -> serde_json::Value {
+    json!({"index": 0, "steps": statuses.iter().map(|s| json!({"status": s})).collect::<Vec<_>>()})
+}
+
+#[tokio::test]
+async fn an_event_newer_than_the_item_is_applied_with_one_request() {
+    let table = fresh_table().await;
+    let handler = table.handler();
+    for (event_type, time) in [
+        ("INITIATED", T),
+        ("QUEUED", T + 5),
+        ("CONNECTED_TO_AGENT", T + 30),
+    ] {
+        let report = handler
+            .handle(&event("c-1", event_type, time, json!({"channel": "VOICE"})))
+            .await
+            .expect("accepted");
+        assert_eq!(report.outcome.as_str(), "applied", "{event_type}");
+        assert_eq!(table.requests.take(), 1, "{event_type}: DynamoDB requests");
+    }
+    let item = table.item("c-1").await.expect("item");
+    assert_eq!(s(&item, "state"), Some("CONNECTED_TO_AGENT"));
+    assert_eq!(s(&item, "channel"), Some("VOICE"));
+}
+
+#[tokio::test]
+async fn the_applied_outcome_reports_the_state_now_stored() {
+    let table = fresh_table().await;
+    let handler = table.handler();
+    handler
+        .handle(&event("c-1", "QUEUED", T, json!({})))
+        .await
+        .expect("accepted");
+    let report = handler
+        .handle(&event("c-1", "CONTACT_DATA_UPDATED", T + 1, json!({})))
+        .await
+        .expect("accepted");
+    assert_eq!(
+        report.outcome,
+        Outcome::Applied {
+            state_before: Some("QUEUED".into()),
+            state: Some("QUEUED".into())
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_stale_event_is_a_success_and_does_not_change_state() {
+    let table = fresh_table().await;
+    let handler = table.handler();
+    handler
+        .handle(&event("c-1", "DISCONNECTED", T + 60, json!({})))
+        .await
+        .expect("accepted");
+    table.requests.take();
+    let report = handler
+        .handle(&event("c-1", "QUEUED", T, json!({})))
+        .await
+        .expect("a success");
+    assert_eq!(report.outcome, Outcome::Stale);
+    assert_eq!(
+        table.requests.take(),
+        1,
+        "a rejected conditional write, nothing more"
+    );
+    let item = table.item("c-1").await.expect("item");
+    assert_eq!(s(&item, "state"), Some("DISCONNECTED"));
+}
+
+#[tokio::test]
+async fn a_duplicate_event_is_a_success_and_changes_nothing() {
+    let table = fresh_table().await;
+    let handler = table.handler();
+    let queued = event(
+        "c-1",
+        "QUEUED",
+        T,
+        json!({"queueInfo": {"queueArn": "arn:q"}}),
+    );
+    handler.handle(&queued).await.expect("accepted");
+    let before = table.item("c-1").await;
+    table.requests.take();
+    let report = handler.handle(&queued).await.expect("a success");
+    assert_eq!(report.outcome, Outcome::Stale);
+    assert_eq!(table.requests.take(), 1);
+    assert_eq!(table.item("c-1").await, before);
+}
+
+#[tokio::test]
+async fn a_refused_event_writes_nothing() {
+    let table = fresh_table().await;
+    let handler = table.handler();
+    let error = handler
+        .handle(&sample("refused-missing-contact-id.json"))
+        .await
+        .expect_err("refused");
+    assert_eq!(error.to_string(), "refused: detail.contactId is missing");
+    assert!(!error.is_retryable());
+    assert_eq!(table.requests.take(), 0);
+    assert!(table.items().await.is_empty());
+}
+
+#[tokio::test]
+async fn an_event_too_old_to_change_state_still_fills_in_facts_the_item_lacks() {
+    let table = fresh_table().await;
+    let handler = table.handler();
+    handler
+        .handle(&event(
+            "c-1",
+            "COMPLETED",
+            T + 90,
+            json!({"channel": "VOICE"}),
+        ))
+        .await
+        .expect("accepted");
+    table.requests.take();
+    let queued = event(
+        "c-1",
+        "QUEUED",
+        T,
+        json!({
+            "channel": "CHAT",
+            "queueInfo": {"queueArn": "arn:q", "enqueueTimestamp": "2024-05-06T10:00:05.500Z"}
+        }),
+    );
+    let report = handler.handle(&queued).await.expect("a success");
+    assert_eq!(report.outcome, Outcome::Stale);
+    assert_eq!(report.facts_filled, 2);
+    assert_eq!(
+        table.requests.take(),
+        2,
+        "one rejected write, one filling facts"
+    );
+    let item = table.item("c-1").await.expect("item");
+    assert_eq!(s(&item, "state"), Some("COMPLETED"));
+    assert_eq!(s(&item, "queueArn"), Some("arn:q"));
+    assert_eq!(
+        s(&item, "enqueueTimestamp"),
+        Some("2024-05-06T10:00:05.500Z")
+    );
+    assert_eq!(
+        s(&item, "channel"),
+        Some("VOICE"),
+        "a fact is never overwritten"
+    );
+}
+
+#[tokio::test]
+async fn placeholder_timestamps_are_never_stored() {
+    let table = fresh_table().await;
+    let handler = table.handler();
+    handler.handle(&event("c-1", "CONTACT_DATA_UPDATED", T, json!({
+        "connectedToSystemTimestamp": "1970-01-01T00:00:00.001Z",
+        "agentInfo": {"agentArn": "arn:a", "connectedToAgentTimestamp": "1970-01-01T00:00:00.001Z"}
+    }))).await.expect("accepted");
+    handler.handle(&event("c-1", "CONNECTED_TO_AGENT", T + 9, json!({
+        "connectedToSystemTimestamp": "2024-05-06T10:00:01.000Z",
+        "agentInfo": {"agentArn": "arn:a", "connectedToAgentTimestamp": "2024-05-06T10:00:09.000Z"}
+    }))).await.expect("accepted");
+    let item = table.item("c-1").await.expect("item");
+    assert_eq!(
+        s(&item, "connectedToSystemTimestamp"),
+        Some("2024-05-06T10:00:01.000Z")
+    );
+    assert_eq!(
+        s(&item, "connectedToAgentTimestamp"),
+        Some("2024-05-06T10:00:09.000Z")
+    );
+}
+
+#[tokio::test]
+async fn the_item_expires_retention_days_after_its_latest_event() {
+    let table = fresh_table().await;
+    let handler = table.handler();
+    handler
+        .handle(&event("c-1", "COMPLETED", T + 100, json!({})))
+        .await
+        .expect("accepted");
+    handler
+        .handle(&event("c-1", "INITIATED", T, json!({})))
+        .await
+        .expect("accepted");
+    let item = table.item("c-1").await.expect("item");
+    assert_eq!(n(&item, "expiresAt"), Some(T + 100 + 90 * 86_400));
+}
+
+#[tokio::test]
+async fn routing_is_the_latest_snapshot_even_when_it_arrives_after_a_later_state() {
+    let table = fresh_table().await;
+    let handler = table.handler();
+    handler
+        .handle(&event("c-1", "DISCONNECTED", T + 300, json!({})))
+        .await
+        .expect("accepted");
+    handler
+        .handle(&event(
+            "c-1",
+            "QUEUED",
+            T,
+            json!({"routingCriteria": steps(&["ACTIVE", "INACTIVE"])}),
+        ))
+        .await
+        .expect("accepted");
+    handler
+        .handle(&event(
+            "c-1",
+            "CONNECTED_TO_AGENT",
+            T + 60,
+            json!({"routingCriteria": steps(&["EXPIRED", "JOINED"])}),
+        ))
+        .await
+        .expect("accepted");
+    handler
+        .handle(&event(
+            "c-1",
+            "CONTACT_DATA_UPDATED",
+            T + 30,
+            json!({"routingCriteria": steps(&["EXPIRED", "ACTIVE"])}),
+        ))
+        .await
+        .expect("accepted");
+    let item = table.item("c-1").await.expect("item");
+    assert_eq!(s(&item, "state"), Some("DISCONNECTED"));
+    assert_eq!(n(&item, "routingCriteriaIndex"), Some(0));
+    assert_eq!(step_statuses(&item), ["EXPIRED", "JOINED"]);
+}
+
+#[tokio::test]
+async fn an_unknown_event_type_is_accepted_and_writes_nothing() {
+    let table = fresh_table().await;
+    let report = table
+        .handler()
+        .handle(&event(
+            "c-1",
+            "SOMETHING_NEW",
+            T,
+            json!({"channel": "VOICE"}),
+        ))
+        .await
+        .expect("accepted");
+    assert_eq!(report.outcome, Outcome::Ignored);
+    assert_eq!(table.requests.take(), 0);
+    assert!(table.items().await.is_empty());
+}
+
+#[tokio::test]
+async fn many_concurrent_tasks_writing_one_contact_converge() {
+    let table = fresh_table().await;
+    let handler = std::sync::Arc::new(table.handler());
+    let events = [
+        event(
+            "c-1",
+            "INITIATED",
+            T,
+            json!({"channel": "CHAT", "initiationTimestamp": "2024-05-06T10:00:00.000Z"}),
+        ),
+        event(
+            "c-1",
+            "QUEUED",
+            T + 5,
+            json!({"queueInfo": {"queueArn": "arn:q"}, "routingCriteria": steps(&["ACTIVE", "INACTIVE"])}),
+        ),
+        event(
+            "c-1",
+            "CONTACT_DATA_UPDATED",
+            T + 35,
+            json!({"routingCriteria": steps(&["EXPIRED", "ACTIVE"])}),
+        ),
+        event(
+            "c-1",
+            "CONNECTED_TO_AGENT",
+            T + 50,
+            json!({"agentInfo": {"agentArn": "arn:a"}, "routingCriteria": steps(&["EXPIRED", "JOINED"])}),
+        ),
+        event(
+            "c-1",
+            "DISCONNECTED",
+            T + 400,
+            json!({"disconnectTimestamp": "2024-05-06T10:06:40.000Z"}),
+        ),
+    ];
+    let mut tasks = Vec::new();
+    for round in 0..8 {
+        for (i, payload) in events.iter().enumerate() {
+            if (round + i) % 2 == 0 || round < 4 {
+                let handler = handler.clone();
+                let payload = payload.clone();
+                tasks.push(tokio::spawn(async move {
+                    handler.handle(&payload).await.map(|r| r.requests)
+                }));
+            }
+        }
+    }
+    for task in tasks {
+        let requests = task.await.expect("joined").expect("a success");
+        assert!(requests <= 4, "{requests} requests");
+    }
+    let item = table.item("c-1").await.expect("item");
+    assert_eq!(s(&item, "state"), Some("DISCONNECTED"));
+    assert_eq!(step_statuses(&item), ["EXPIRED", "JOINED"]);
+    for fact in [
+        "channel",
+        "initiationTimestamp",
+        "queueArn",
+        "agentArn",
+        "disconnectTimestamp",
+    ] {
+        assert!(s(&item, fact).is_some(), "{fact}");
+    }
+    assert_eq!(n(&item, "expiresAt"), Some(T + 400 + 90 * 86_400));
+}
+
+#[tokio::test]
+async fn the_sample_events_end_in_the_documented_items() {
+    let table = fresh_table().await;
+    let handler = table.handler();
+    let mut files: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/events"))
+        .expect("events/")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .into_string()
+                .expect("utf-8")
+        })
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    files.sort();
+    for name in &files {
+        let result = handler.handle(&sample(name)).await;
+        assert_eq!(
+            result.is_err(),
+            name.starts_with("refused-"),
+            "{name}: {result:?}"
+        );
+    }
+    assert_eq!(table.items().await.len(), 3);
+
+    let voice = table
+        .item("11111111-1111-4111-8111-111111111111")
+        .await
+        .expect("voice");
+    assert_eq!(s(&voice, "state"), Some("COMPLETED"));
+    assert_eq!(s(&voice, "channel"), Some("VOICE"));
+    assert_eq!(step_statuses(&voice), ["EXPIRED", "JOINED"]);
+    assert_eq!(
+        s(&voice, "connectedToSystemTimestamp"),
+        Some("2024-05-06T10:00:01.050Z")
+    );
+    assert_eq!(
+        s(&voice, "connectedToAgentTimestamp"),
+        Some("2024-05-06T10:00:52.250Z")
+    );
+    assert_eq!(
+        s(&voice, "disconnectTimestamp"),
+        Some("2024-05-06T10:07:41.800Z")
+    );
+
+    let outbound = table
+        .item("22222222-2222-4222-8222-222222222222")
+        .await
+        .expect("outbound");
+    assert_eq!(s(&outbound, "state"), Some("DISCONNECTED"));
+    assert_eq!(
+        s(&outbound, "channel"),
+        Some("VOICE"),
+        "\"Voice\" is upper-cased"
+    );
+    assert_eq!(
+        s(&outbound, "disconnectReason"),
+        Some("OUTBOUND_ATTEMPT_FAILED")
+    );
+    assert_eq!(s(&outbound, "queueArn"), None);
+
+    let task = table
+        .item("33333333-3333-4333-8333-333333333333")
+        .await
+        .expect("task");
+    assert_eq!(s(&task, "state"), Some("RESUMED"));
+    assert_eq!(s(&task, "channel"), Some("TASK"));
+}

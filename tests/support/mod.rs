@@ -1,0 +1,196 @@
+//! Shared by the integration tests: a fresh table in DynamoDB Local per test, a client that counts
+//! the HTTP requests it sends, and readers for the resulting items.
+//!
+//! DynamoDB Local is started by `make test` (infra/with-dynamodb-local.sh), which exports the
+//! standard `AWS_ENDPOINT_URL_DYNAMODB`; the tests never fall back to a real AWS endpoint.
+#![allow(dead_code)] // each test file uses its own part of this module
+
+use std::collections::HashMap;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aws_config::BehaviorVersion;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use connect_contact_state::dynamodb::DynamoDbStore;
+use connect_contact_state::handler::Handler;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+pub fn endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_else(|_| {
+        panic!("integration tests need DynamoDB Local: run them with `make test`")
+    })
+}
+
+/// Counts HTTP requests (every attempt, retries included) sent to DynamoDB.
+#[derive(Debug, Default, Clone)]
+pub struct RequestCounter(Arc<AtomicUsize>);
+
+impl RequestCounter {
+    pub fn take(&self) -> usize {
+        self.0.swap(0, Ordering::SeqCst)
+    }
+}
+
+impl Intercept for RequestCounter {
+    fn name(&self) -> &'static str {
+        "RequestCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _config: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+pub struct Table {
+    pub name: String,
+    pub client: Client,
+    pub requests: RequestCounter,
+}
+
+static TABLES: AtomicUsize = AtomicUsize::new(0);
+
+/// A new, empty table created from template.yaml's definition (infra/create_table.py).
+pub async fn fresh_table() -> Table {
+    let name = format!(
+        "contact-state-test-{}-{}",
+        std::process::id(),
+        TABLES.fetch_add(1, Ordering::SeqCst)
+    );
+    let python = std::env::var("CONTACT_STATE_PYTHON").unwrap_or_else(|_| "python3".into());
+    let status = Command::new(python)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/infra/create_table.py"
+        ))
+        .args(["--table", &name, "--endpoint", &endpoint()])
+        .status()
+        .expect("run infra/create_table.py");
+    assert!(status.success(), "creating table {name} failed");
+    let requests = RequestCounter::default();
+    let shared = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint())
+        .load()
+        .await;
+    let config = aws_sdk_dynamodb::config::Builder::from(&shared)
+        .interceptor(requests.clone())
+        .build();
+    Table {
+        name,
+        client: Client::from_conf(config),
+        requests,
+    }
+}
+
+impl Table {
+    pub fn handler(&self) -> Handler<DynamoDbStore> {
+        Handler::new(DynamoDbStore::new(self.client.clone(), &self.name), 90)
+    }
+
+    pub async fn item(&self, contact_id: &str) -> Option<Item> {
+        let item = self
+            .client
+            .get_item()
+            .table_name(&self.name)
+            .key("contactId", AttributeValue::S(contact_id.into()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("GetItem")
+            .item;
+        self.requests.take();
+        item
+    }
+
+    pub async fn items(&self) -> Vec<Item> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.name)
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("Scan");
+            items.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        self.requests.take();
+        items
+    }
+}
+
+pub fn s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name)
+        .and_then(|value| value.as_s().ok())
+        .map(String::as_str)
+}
+
+pub fn n(item: &Item, name: &str) -> Option<i64> {
+    item.get(name)
+        .and_then(|value| value.as_n().ok())
+        .and_then(|n| n.parse().ok())
+}
+
+/// `routingSteps` statuses, in order.
+pub fn step_statuses(item: &Item) -> Vec<String> {
+    item.get("routingSteps")
+        .and_then(|steps| steps.as_l().ok())
+        .map(|steps| {
+            steps
+                .iter()
+                .filter_map(|step| step.as_m().ok())
+                .filter_map(|step| s(step, "status").map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The sample events shipped in events/, by file name.
+pub fn sample(name: &str) -> Vec<u8> {
+    let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
+}
+
+/// An EventBridge contact event for `contact_id`, at `time` (epoch seconds), with `detail`
+/// fields added to the contact id and event type.
+pub fn event(contact_id: &str, event_type: &str, time: i64, detail: serde_json::Value) -> Vec<u8> {
+    let mut full = serde_json::json!({"contactId": contact_id, "eventType": event_type});
+    if let (Some(full), Some(extra)) = (full.as_object_mut(), detail.as_object()) {
+        full.extend(extra.clone());
+    }
+    let time = chrono::DateTime::from_timestamp(time, 0)
+        .expect("valid time")
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    serde_json::json!({
+        "version": "0",
+        "id": format!("{contact_id}-{event_type}-{time}"),
+        "detail-type": "Amazon Connect Contact Event",
+        "source": "aws.connect",
+        "account": "111122223333",
+        "time": time,
+        "region": "us-east-1",
+        "resources": [],
+        "detail": full,
+    })
+    .to_string()
+    .into_bytes()
+}

@@ -1,0 +1,222 @@
+//! A local stand-in for the Lambda service, enough to run the real `contact-state` binary the way
+//! Lambda does, without Docker: the Runtime API it polls
+//! (<https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html>) and the environment
+//! Lambda gives its processes. Several processes may poll one [`RuntimeApi`] at once, as
+//! concurrent execution environments of one function do.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::process::{Child, Command};
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+/// What an invocation answered: the response body, or the error document the runtime posted.
+pub type Answer = Result<String, String>;
+
+const FUNCTION_NAME: &str = "contact-state";
+const INVOCATION_PREFIX: &str = "/2018-06-01/runtime/invocation/";
+
+struct Pending {
+    request_id: String,
+    payload: Bytes,
+    answer: oneshot::Sender<Answer>,
+}
+
+struct Shared {
+    queue: Mutex<mpsc::Receiver<Pending>>,
+    waiting: Mutex<HashMap<String, oneshot::Sender<Answer>>>,
+    init_errors: Mutex<Vec<String>>,
+    timeout: Duration,
+}
+
+/// The Runtime API endpoint and its invocation queue.
+pub struct RuntimeApi {
+    address: SocketAddr,
+    submit: mpsc::Sender<Pending>,
+    shared: Arc<Shared>,
+    next_id: AtomicU64,
+}
+
+impl RuntimeApi {
+    /// Listens on a free loopback port; `timeout` is the deadline given to each invocation.
+    pub async fn start(timeout: Duration) -> std::io::Result<RuntimeApi> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let address = listener.local_addr()?;
+        let (submit, queue) = mpsc::channel(1024);
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(queue),
+            waiting: Mutex::new(HashMap::new()),
+            init_errors: Mutex::new(Vec::new()),
+            timeout,
+        });
+        let server = Arc::clone(&shared);
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let shared = Arc::clone(&server);
+                tokio::spawn(async move {
+                    let service = service_fn(move |request| route(Arc::clone(&shared), request));
+                    // A runtime that exits mid-connection is not our error to report.
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Ok(RuntimeApi {
+            address,
+            submit,
+            shared,
+            next_id: AtomicU64::new(1),
+        })
+    }
+
+    /// The value of `AWS_LAMBDA_RUNTIME_API` for the processes.
+    pub fn address(&self) -> String {
+        self.address.to_string()
+    }
+
+    /// Queues one event and waits for whichever process takes it to answer.
+    pub async fn invoke(&self, payload: impl Into<Bytes>) -> Answer {
+        let request_id = format!(
+            "00000000-0000-4000-8000-{:012}",
+            self.next_id.fetch_add(1, Ordering::Relaxed)
+        );
+        let (answer, answered) = oneshot::channel();
+        let pending = Pending {
+            request_id,
+            payload: payload.into(),
+            answer,
+        };
+        if self.submit.send(pending).await.is_err() {
+            return Err("the runtime API is closed".into());
+        }
+        answered
+            .await
+            .unwrap_or_else(|_| Err("the invocation was dropped".into()))
+    }
+
+    /// Errors the processes reported during init (`/runtime/init/error`).
+    pub async fn init_errors(&self) -> Vec<String> {
+        self.shared.init_errors.lock().await.clone()
+    }
+}
+
+async fn route(
+    shared: Arc<Shared>,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let path = request.uri().path().to_owned();
+    let method = request.method().clone();
+    let body = request
+        .into_body()
+        .collect()
+        .await
+        .map(|body| body.to_bytes())
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body).into_owned();
+    if method == Method::GET && path == "/2018-06-01/runtime/invocation/next" {
+        return Ok(next_invocation(&shared).await);
+    }
+    if method == Method::POST && path == "/2018-06-01/runtime/init/error" {
+        shared.init_errors.lock().await.push(text);
+        return Ok(status(StatusCode::ACCEPTED));
+    }
+    let answer = match path
+        .strip_prefix(INVOCATION_PREFIX)
+        .map(|rest| rest.rsplit_once('/'))
+    {
+        Some(Some((id, "response"))) if method == Method::POST => Some((id, Ok(text))),
+        Some(Some((id, "error"))) if method == Method::POST => Some((id, Err(text))),
+        _ => None,
+    };
+    if let Some((id, answer)) = answer {
+        let Some(waiter) = shared.waiting.lock().await.remove(id) else {
+            return Ok(status(StatusCode::BAD_REQUEST));
+        };
+        let _ = waiter.send(answer);
+        return Ok(status(StatusCode::ACCEPTED));
+    }
+    Ok(status(StatusCode::NOT_FOUND))
+}
+
+async fn next_invocation(shared: &Shared) -> Response<Full<Bytes>> {
+    // One poller at a time takes from the queue; the others wait their turn, like idle
+    // execution environments.
+    let pending = shared.queue.lock().await.recv().await;
+    let Some(pending) = pending else {
+        return status(StatusCode::GONE);
+    };
+    let deadline = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .saturating_add(shared.timeout)
+        .as_millis();
+    shared
+        .waiting
+        .lock()
+        .await
+        .insert(pending.request_id.clone(), pending.answer);
+    let mut response = Response::new(Full::new(pending.payload));
+    let headers = response.headers_mut();
+    headers.insert("Lambda-Runtime-Aws-Request-Id", header(&pending.request_id));
+    headers.insert("Lambda-Runtime-Deadline-Ms", header(&deadline.to_string()));
+    headers.insert(
+        "Lambda-Runtime-Invoked-Function-Arn",
+        header(&format!(
+            "arn:aws:lambda:us-east-1:111122223333:function:{FUNCTION_NAME}"
+        )),
+    );
+    headers.insert("Content-Type", header("application/json"));
+    response
+}
+
+fn header(value: &str) -> hyper::header::HeaderValue {
+    hyper::header::HeaderValue::from_str(value)
+        .unwrap_or_else(|_| hyper::header::HeaderValue::from_static("invalid"))
+}
+
+fn status(code: StatusCode) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = code;
+    response
+}
+
+/// Starts one function process the way Lambda starts an execution environment: the Runtime
+/// API address and the function's settings in its environment, plus `extra` (TABLE_NAME, the
+/// DynamoDB endpoint, credentials...). Its logs go to `logs` (or are inherited when `None`).
+pub fn spawn_function(
+    binary: &Path,
+    runtime_api: &str,
+    extra: &[(&str, &str)],
+    logs: Option<Stdio>,
+) -> std::io::Result<Child> {
+    let mut command = Command::new(binary);
+    command
+        .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", FUNCTION_NAME)
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        .kill_on_drop(true);
+    for (name, value) in extra {
+        command.env(name, value);
+    }
+    if let Some(logs) = logs {
+        command.stdout(logs);
+    }
+    command.spawn()
+}
