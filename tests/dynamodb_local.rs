@@ -4,7 +4,7 @@ mod support;
 
 use connect_contact_state::handler::Outcome;
 use serde_json::json;
-use support::{event, fresh_table, n, s, sample, step_statuses};
+use support::{RETENTION_DAYS, event, fresh_table, n, s, sample, step_statuses};
 
 const T: i64 = 1_714_989_600; // 2024-05-06T10:00:00Z
 
@@ -191,7 +191,10 @@ async fn the_item_expires_retention_days_after_its_latest_event() {
         .await
         .expect("accepted");
     let item = table.item("c-1").await.expect("item");
-    assert_eq!(n(&item, "expiresAt"), Some(T + 100 + 90 * 86_400));
+    assert_eq!(
+        n(&item, "expiresAt"),
+        Some(T + 100 + i64::from(RETENTION_DAYS) * 86_400)
+    );
 }
 
 #[tokio::test]
@@ -317,7 +320,10 @@ async fn many_concurrent_tasks_writing_one_contact_converge() {
     ] {
         assert!(s(&item, fact).is_some(), "{fact}");
     }
-    assert_eq!(n(&item, "expiresAt"), Some(T + 400 + 90 * 86_400));
+    assert_eq!(
+        n(&item, "expiresAt"),
+        Some(T + 400 + i64::from(RETENTION_DAYS) * 86_400)
+    );
 }
 
 #[tokio::test]

@@ -5,6 +5,9 @@
 //! standard `AWS_ENDPOINT_URL_DYNAMODB`; the tests never fall back to a real AWS endpoint.
 #![allow(dead_code)] // each test file uses its own part of this module
 
+pub mod corpus;
+pub mod memory;
+
 use std::collections::HashMap;
 use std::process::Command;
 use std::sync::Arc;
@@ -93,9 +96,16 @@ pub async fn fresh_table() -> Table {
     }
 }
 
+/// Test events are dated 2024, and DynamoDB Local really deletes expired items: a century of
+/// retention keeps them while a test looks.
+pub const RETENTION_DAYS: u32 = 36_500;
+
 impl Table {
     pub fn handler(&self) -> Handler<DynamoDbStore> {
-        Handler::new(DynamoDbStore::new(self.client.clone(), &self.name), 90)
+        Handler::new(
+            DynamoDbStore::new(self.client.clone(), &self.name),
+            RETENTION_DAYS,
+        )
     }
 
     pub async fn item(&self, contact_id: &str) -> Option<Item> {

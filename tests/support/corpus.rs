@@ -1,0 +1,279 @@
+//! Realistic contact lifecycles, generated from a seed: the events of one contact in true order,
+//! with the stream's habits (same-second events, placeholder timestamps, PascalCase routing
+//! samples, routing steps expiring, task pauses).
+
+use serde_json::{Value, json};
+
+/// A small deterministic generator (xorshift64*), so a seed names a lifecycle.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    /// Fisher-Yates.
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.below(i as u64 + 1) as usize;
+            items.swap(i, j);
+        }
+    }
+}
+
+const INSTANCE: &str =
+    "arn:aws:connect:us-east-1:111122223333:instance/aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
+
+fn iso(seconds: i64, millis: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, (millis * 1_000_000) as u32)
+        .expect("valid time")
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+struct Builder {
+    contact_id: String,
+    channel: &'static str,
+    method: &'static str,
+    start: i64,
+    facts: Value,
+    events: Vec<Vec<u8>>,
+    pascal: bool,
+}
+
+impl Builder {
+    fn emit(&mut self, event_type: &str, time: i64, extra: Value) {
+        let mut detail = json!({
+            "contactId": self.contact_id, "eventType": event_type, "channel": self.channel,
+            "instanceArn": INSTANCE, "initiationMethod": self.method,
+            "initiationTimestamp": iso(self.start, 120),
+            "tags": {"aws:connect:instanceId": "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"}
+        });
+        let object = detail.as_object_mut().expect("object");
+        if let Some(facts) = self.facts.as_object() {
+            object.extend(facts.clone());
+        }
+        if let Some(extra) = extra.as_object() {
+            object.extend(extra.clone());
+        }
+        if self.pascal && event_type == "CONNECTED_TO_AGENT" {
+            detail = pascal_case(detail);
+        }
+        let id = format!("{}-{}", self.contact_id, self.events.len());
+        let event = json!({
+            "version": "0", "id": id, "detail-type": "Amazon Connect Contact Event",
+            "source": "aws.connect", "account": "111122223333",
+            "time": chrono::DateTime::from_timestamp(time, 0).expect("valid").format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            "region": "us-east-1", "resources": [], "detail": detail,
+        });
+        self.events.push(event.to_string().into_bytes());
+    }
+}
+
+/// The documentation's routing-criteria sample shape: PascalCase keys (but `tags`), criteria array.
+fn pascal_case(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(key, value)| {
+                    if key == "tags" {
+                        return (key, value);
+                    }
+                    let mut chars = key.chars();
+                    let pascal = chars
+                        .next()
+                        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                        .unwrap_or_default();
+                    let value = if pascal == "RoutingCriteria" && value.is_object() {
+                        Value::Array(vec![pascal_case(value)])
+                    } else {
+                        pascal_case(value)
+                    };
+                    (pascal, value)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(pascal_case).collect()),
+        other => other,
+    }
+}
+
+fn routing(index: u64, statuses: &[&str], start: i64) -> Value {
+    let steps: Vec<Value> = statuses
+        .iter()
+        .enumerate()
+        .map(|(i, status)| {
+            let mut expiry = json!({"durationInSeconds": 30});
+            if *status != "INACTIVE" {
+                expiry["expiryTimestamp"] = json!(iso(start + 30 * (i as i64 + 1), 500));
+            }
+            json!({"status": status, "expiry": expiry,
+                   "expression": {"attributeCondition": {"name": "Language", "value": "English",
+                                  "proficiencyLevel": (5 - i) as f64, "comparisonOperator": "NumberGreaterOrEqualTo"}}})
+        })
+        .collect();
+    json!({"index": index, "activationTimestamp": iso(start, 0), "steps": steps})
+}
+
+/// The events of one contact, in true order.
+pub fn lifecycle(contact_id: &str, seed: u64) -> Vec<Vec<u8>> {
+    let mut rng = Rng::new(seed);
+    let start = 1_714_989_600 + rng.below(86_400) as i64;
+    let kind = rng.below(4);
+    let (channel, method) = match kind {
+        0 => ("VOICE", "INBOUND"),
+        1 => ("VOICE", "OUTBOUND"),
+        2 => ("TASK", "API"),
+        _ => ("CHAT", "API"),
+    };
+    let mut b = Builder {
+        contact_id: contact_id.to_owned(),
+        channel,
+        method,
+        start,
+        facts: json!({}),
+        events: Vec::new(),
+        pascal: rng.chance(30),
+    };
+    let mut t = start;
+    // Same-second neighbours are common: step 0 seconds a quarter of the time.
+    let step = |rng: &mut Rng, t: &mut i64| {
+        *t += if rng.chance(25) {
+            0
+        } else {
+            1 + rng.below(40) as i64
+        };
+        *t
+    };
+    b.emit("INITIATED", t, json!({}));
+    if kind == 1 {
+        let at = step(&mut rng, &mut t);
+        b.facts["connectedToSystemTimestamp"] = json!(iso(at, 300));
+        b.emit("CONNECTED_TO_SYSTEM", at, json!({}));
+        if rng.chance(50) {
+            b.emit("AMD_DISABLED", at, json!({}));
+        }
+        let at = step(&mut rng, &mut t);
+        b.facts["disconnectTimestamp"] = json!(iso(at, 900));
+        let reason = if rng.chance(50) {
+            json!({"disconnectReason": "OUTBOUND_ATTEMPT_FAILED"})
+        } else {
+            json!({})
+        };
+        b.emit("DISCONNECTED", at, reason);
+        if rng.chance(50) {
+            let at = step(&mut rng, &mut t);
+            b.emit("COMPLETED", at, json!({}));
+        }
+        return b.events;
+    }
+    let at = step(&mut rng, &mut t);
+    b.facts["queueInfo"] = json!({"queueArn": format!("{INSTANCE}/queue/q-{}", rng.below(3)), "enqueueTimestamp": iso(at, 500), "queueType": "STANDARD"});
+    let steps = 1 + rng.below(3) as usize;
+    let mut statuses = vec!["INACTIVE"; steps];
+    statuses[0] = "ACTIVE";
+    let mut index = 0;
+    b.emit(
+        "QUEUED",
+        at,
+        json!({"routingCriteria": routing(index, &statuses, at)}),
+    );
+    // Steps expire one after another; sometimes the flow sets new routing criteria.
+    let mut active = 0;
+    while active + 1 < steps && rng.chance(60) {
+        let at = step(&mut rng, &mut t);
+        statuses[active] = "EXPIRED";
+        active += 1;
+        statuses[active] = "ACTIVE";
+        b.emit(
+            "CONTACT_DATA_UPDATED",
+            at,
+            json!({"routingCriteria": routing(index, &statuses, at),
+            "connectedToSystemTimestamp": "1970-01-01T00:00:00.001Z"}),
+        );
+    }
+    if rng.chance(20) {
+        let at = step(&mut rng, &mut t);
+        index += 1;
+        statuses = vec!["ACTIVE"];
+        active = 0;
+        b.emit(
+            "CONTACT_DATA_UPDATED",
+            at,
+            json!({"routingCriteria": routing(index, &statuses, at)}),
+        );
+    }
+    if rng.chance(80) {
+        let at = step(&mut rng, &mut t);
+        statuses[active] = "JOINED";
+        for later in statuses.iter_mut().skip(active + 1) {
+            *later = "DEACTIVATED";
+        }
+        b.facts["agentInfo"] = json!({"agentArn": format!("{INSTANCE}/agent/a-{}", rng.below(5)), "connectedToAgentTimestamp": iso(at, 250)});
+        b.emit(
+            "CONNECTED_TO_AGENT",
+            at,
+            json!({"routingCriteria": routing(index, &statuses, at)}),
+        );
+        if kind == 2 {
+            for pause in 0..rng.below(4) {
+                // At least a second apart, so the true order is what the envelope time says.
+                t += 1 + rng.below(600) as i64;
+                b.emit(
+                    if pause % 2 == 0 { "PAUSED" } else { "RESUMED" },
+                    t,
+                    json!({}),
+                );
+            }
+        }
+        if rng.chance(30) {
+            let at = step(&mut rng, &mut t);
+            b.emit(
+                "CONTACT_DATA_UPDATED",
+                at,
+                json!({"updatedProperties": ["Tags"]}),
+            );
+        }
+    }
+    if rng.chance(85) {
+        let at = step(&mut rng, &mut t);
+        b.facts["disconnectTimestamp"] = json!(iso(at, 800));
+        b.emit("DISCONNECTED", at, json!({}));
+        if rng.chance(70) {
+            let at = step(&mut rng, &mut t);
+            b.emit("COMPLETED", at, json!({}));
+        }
+    }
+    b.events
+}
+
+/// `events` shuffled, with some delivered twice or three times.
+pub fn delivered(events: &[Vec<u8>], seed: u64) -> Vec<Vec<u8>> {
+    let mut rng = Rng::new(seed ^ 0x5EED);
+    let mut out = Vec::new();
+    for event in events {
+        out.push(event.clone());
+        for _ in 0..rng.below(3) {
+            if rng.chance(40) {
+                out.push(event.clone());
+            }
+        }
+    }
+    rng.shuffle(&mut out);
+    out
+}

@@ -1,0 +1,85 @@
+//! An in-memory [`ContactStore`] with the semantics of the DynamoDB adapter's conditional write
+//! (every dimension of a write guarded, facts set only where absent, the old item returned), for
+//! property tests that run thousands of cases. The same convergence is checked against DynamoDB
+//! Local through the real binary (tests/binary.rs), which keeps this double honest.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use connect_contact_state::event::RoutingStep;
+use connect_contact_state::plan::{Guard, Stored, Write};
+use connect_contact_state::store::{ContactStore, StoreError, WriteOutcome};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemoryItem {
+    pub state: Option<String>,
+    pub state_key: Option<u64>,
+    pub routing_index: Option<u32>,
+    pub routing_steps: Option<Vec<RoutingStep>>,
+    pub routing_key: Option<u64>,
+    pub last_event_at: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub facts: Vec<(&'static str, String)>,
+}
+
+impl MemoryItem {
+    fn stored(&self) -> Stored {
+        Stored {
+            state: self.state.clone(),
+            state_key: self.state_key,
+            routing_key: self.routing_key,
+            last_event_at: self.last_event_at,
+            facts: self.facts.iter().map(|(name, _)| *name).collect(),
+        }
+    }
+
+    fn admits(&self, write: &Write<'_>) -> bool {
+        let newer = |stored: Option<u64>, ours: u64| stored.is_none_or(|key| key < ours);
+        write.state.is_none_or(|s| newer(self.state_key, s.key))
+            && write.routing.is_none_or(|r| newer(self.routing_key, r.key))
+            && write.freshness.is_none_or(|(f, guard)| {
+                self.last_event_at.is_none_or(|at| match guard {
+                    Guard::Newer => at < f.event_time,
+                    Guard::NotOlder => at <= f.event_time,
+                })
+            })
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    pub items: Mutex<HashMap<String, MemoryItem>>,
+}
+
+impl ContactStore for MemoryStore {
+    async fn write(&self, write: &Write<'_>) -> Result<WriteOutcome, StoreError> {
+        let mut items = self.items.lock().expect("not poisoned");
+        let item = items.entry(write.contact_id.to_owned()).or_default();
+        if !item.admits(write) {
+            return Ok(WriteOutcome::Rejected {
+                current: item.stored(),
+            });
+        }
+        let before = item.stored();
+        if let Some(change) = write.state {
+            item.state = Some(change.state.to_owned());
+            item.state_key = Some(change.key);
+        }
+        if let Some(change) = write.routing {
+            item.routing_index = Some(change.index);
+            item.routing_steps = Some(change.steps.clone());
+            item.routing_key = Some(change.key);
+        }
+        if let Some((freshness, _)) = write.freshness {
+            item.last_event_at = Some(freshness.event_time);
+            item.expires_at = Some(freshness.expires_at);
+        }
+        for (name, value) in &write.facts {
+            if !item.facts.iter().any(|(known, _)| known == name) {
+                item.facts.push((name, (*value).to_owned()));
+            }
+        }
+        item.facts.sort();
+        Ok(WriteOutcome::Written { before })
+    }
+}
