@@ -2,6 +2,10 @@
 # `make test` runs every test. Both install what they need on first use (infra/setup.sh).
 .PHONY: test local lint build sam-build clean
 
+# The real binary on the sample events (or EVENTS="a.json b.json") against DynamoDB Local.
+local:
+	infra/with-dynamodb-local.sh infra/local.sh $(EVENTS)
+
 # Unit, property and integration tests (DynamoDB Local), the real binary, template checks.
 test:
 	infra/with-dynamodb-local.sh infra/test.sh

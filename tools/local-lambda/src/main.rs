@@ -1,0 +1,216 @@
+//! `local-lambda`: runs the real `contact-state` binary behind a local Runtime API, sends it event
+//! files one by one, prints what each invocation answered, then the table's items.
+//!
+//!     local-lambda --function PATH --table NAME [--expect-refused PREFIX] EVENT.json...
+//!
+//! DynamoDB endpoint, region and credentials come from the standard AWS variables (set by
+//! infra/with-dynamodb-local.sh). Exits 1 if an invocation failed that was not expected to: files
+//! whose name starts with the `--expect-refused` prefix (default `refused-`) must be refused.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use local_lambda::{RuntimeApi, spawn_function};
+
+struct Args {
+    function: PathBuf,
+    table: String,
+    refused_prefix: String,
+    events: Vec<PathBuf>,
+}
+
+fn args() -> Result<Args, String> {
+    let mut args = std::env::args().skip(1);
+    let (mut function, mut table, mut refused_prefix) = (None, None, "refused-".to_owned());
+    let mut events = Vec::new();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--function" => function = args.next().map(PathBuf::from),
+            "--table" => table = args.next(),
+            "--expect-refused" => refused_prefix = args.next().unwrap_or_default(),
+            _ => events.push(PathBuf::from(arg)),
+        }
+    }
+    Ok(Args {
+        function: function.ok_or("--function PATH is required")?,
+        table: table.ok_or("--table NAME is required")?,
+        refused_prefix,
+        events,
+    })
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = match args() {
+        Ok(args) => args,
+        Err(usage) => {
+            eprintln!("local-lambda: {usage}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&args).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("local-lambda: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: &Args) -> Result<bool, String> {
+    let api = RuntimeApi::start(Duration::from_secs(10))
+        .await
+        .map_err(|e| format!("starting the Runtime API: {e}"))?;
+    let mut function = spawn_function(
+        &args.function,
+        &api.address(),
+        &[("TABLE_NAME", args.table.as_str())],
+        None,
+    )
+    .map_err(|e| format!("starting {}: {e}", args.function.display()))?;
+
+    println!("\n== Invocations ({} events)", args.events.len());
+    let mut all_as_expected = true;
+    for path in &args.events {
+        let payload = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let expect_refused = file_name(path).starts_with(&args.refused_prefix);
+        let answer = tokio::time::timeout(Duration::from_secs(30), api.invoke(payload))
+            .await
+            .map_err(|_| format!("{}: no answer in 30 s", path.display()))?;
+        let (verdict, detail) = match (&answer, expect_refused) {
+            (Ok(_), false) => ("ok", String::new()),
+            (Err(error), true) => ("refused, as expected", error_message(error)),
+            (Ok(_), true) => ("UNEXPECTEDLY ACCEPTED", String::new()),
+            (Err(error), false) => ("FAILED", error_message(error)),
+        };
+        all_as_expected &= answer.is_ok() != expect_refused;
+        println!("{:<48} {verdict} {detail}", file_name(path));
+    }
+    let init_errors = api.init_errors().await;
+    for error in &init_errors {
+        println!("init error: {error}");
+    }
+    let _ = function.start_kill();
+
+    let items = scan(&args.table).await?;
+    println!("\n== Items in {} ({})", args.table, items.len());
+    print_items(&items);
+    Ok(all_as_expected && init_errors.is_empty())
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The `errorMessage` of a Lambda error document, or the document itself.
+fn error_message(document: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(document)
+        .ok()
+        .and_then(|doc| doc["errorMessage"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| document.to_owned())
+}
+
+type Item = HashMap<String, AttributeValue>;
+
+async fn scan(table: &str) -> Result<Vec<Item>, String> {
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = client
+            .scan()
+            .table_name(table)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| format!("Scan {table}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        items.extend(page.items.unwrap_or_default());
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            break;
+        }
+    }
+    items.sort_by(|a, b| text(a, "contactId").cmp(&text(b, "contactId")));
+    Ok(items)
+}
+
+fn text(item: &Item, name: &str) -> String {
+    match item.get(name) {
+        Some(AttributeValue::S(s)) => s.clone(),
+        Some(AttributeValue::N(n)) => n.clone(),
+        _ => "-".into(),
+    }
+}
+
+/// `0: EXPIRED → JOINED` (criteria index, then each step's status).
+fn routing(item: &Item) -> String {
+    let Some(AttributeValue::L(steps)) = item.get("routingSteps") else {
+        return "-".into();
+    };
+    let statuses: Vec<String> = steps
+        .iter()
+        .filter_map(|step| step.as_m().ok())
+        .map(|step| text(step, "status"))
+        .collect();
+    format!(
+        "{}: {}",
+        text(item, "routingCriteriaIndex"),
+        statuses.join(" → ")
+    )
+}
+
+/// The last path segment of an ARN, which is what a person recognises.
+fn short(arn: String) -> String {
+    arn.rsplit('/').next().unwrap_or("-").to_owned()
+}
+
+fn print_items(items: &[Item]) {
+    let rows: Vec<[String; 7]> = items
+        .iter()
+        .map(|item| {
+            [
+                text(item, "contactId"),
+                text(item, "state"),
+                text(item, "channel"),
+                routing(item),
+                short(text(item, "queueArn")),
+                short(text(item, "agentArn")),
+                text(item, "disconnectTimestamp"),
+            ]
+        })
+        .collect();
+    let header = [
+        "contactId",
+        "state",
+        "channel",
+        "routing",
+        "queue",
+        "agent",
+        "disconnected",
+    ]
+    .map(String::from);
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| {
+            rows.iter()
+                .chain([&header])
+                .map(|row| row[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in [&header].into_iter().chain(&rows) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        println!("{}", line.join("  ").trim_end());
+    }
+}
