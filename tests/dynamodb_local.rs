@@ -395,3 +395,21 @@ async fn the_sample_events_end_in_the_documented_items() {
     assert_eq!(s(&task, "state"), Some("RESUMED"));
     assert_eq!(s(&task, "channel"), Some("TASK"));
 }
+
+#[tokio::test]
+async fn a_dynamodb_failure_after_the_sdk_retries_is_an_error_to_retry() {
+    let table = fresh_table().await;
+    let store =
+        connect_contact_state::dynamodb::DynamoDbStore::new(table.client.clone(), "no-such-table");
+    let handler = connect_contact_state::handler::Handler::new(store, RETENTION_DAYS);
+    let error = handler
+        .handle(&event("c-1", "QUEUED", T, json!({})))
+        .await
+        .expect_err("failed");
+    assert!(error.is_retryable());
+    assert!(
+        error.to_string().starts_with("failed: UpdateItem failed"),
+        "{error}"
+    );
+    assert!(error.to_string().contains("ResourceNotFound"), "{error}");
+}

@@ -130,14 +130,19 @@ async fn scan(table: &str) -> Result<Vec<Item>, String> {
             .set_exclusive_start_key(start)
             .send()
             .await
-            .map_err(|e| format!("Scan {table}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+            .map_err(|e| {
+                format!(
+                    "Scan {table}: {}",
+                    aws_sdk_dynamodb::error::DisplayErrorContext(e)
+                )
+            })?;
         items.extend(page.items.unwrap_or_default());
         start = page.last_evaluated_key;
         if start.is_none() {
             break;
         }
     }
-    items.sort_by(|a, b| text(a, "contactId").cmp(&text(b, "contactId")));
+    items.sort_by_key(|item| text(item, "contactId"));
     Ok(items)
 }
 

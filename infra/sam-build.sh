@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `sam build` with the project-local tools (cargo-lambda, Zig, SAM CLI from .local/venv), then a
+# check that the artifact is what Lambda's provided.al2023 arm64 runtime runs: an aarch64 ELF
+# named bootstrap.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+"$root/infra/setup.sh"
+export PATH="$root/.local/venv/bin:$PATH" SAM_CLI_TELEMETRY=0
+rustup target list --installed | grep -qx aarch64-unknown-linux-gnu \
+  || rustup target add aarch64-unknown-linux-gnu
+echo "==> sam build (release, arm64; first build: several minutes)" >&2
+sam build "$@"
+python3 - .aws-sam/build/ContactStateFunction/bootstrap <<'PY'
+import os, struct, sys
+path = sys.argv[1]
+with open(path, "rb") as f:
+    header = f.read(20)
+machine = struct.unpack_from("<H", header, 18)[0]
+if header[:4] != b"\x7fELF" or machine != 183:  # EM_AARCH64
+    sys.exit(f"{path}: not an aarch64 ELF executable")
+print(f"==> {path}: aarch64 ELF, {os.path.getsize(path) / 1e6:.1f} MB", file=sys.stderr)
+PY
