@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use local_lambda::{RuntimeApi, spawn_function};
 use support::corpus::{Rng, delivered, lifecycle};
-use support::{RETENTION_DAYS, Table, endpoint, fresh_table, s, sample};
+use support::{RETENTION_DAYS, Table, endpoint, fresh_table, s, sample, sample_files};
 use tokio::process::Child;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_contact-state");
@@ -46,19 +46,7 @@ async fn functions(table: &Table, instances: usize) -> (Arc<RuntimeApi>, Vec<Chi
 async fn the_sample_events_through_the_binary_answer_as_documented() {
     let table = fresh_table().await;
     let (api, _children) = functions(&table, 1).await;
-    let mut files: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/events"))
-        .expect("events/")
-        .map(|entry| {
-            entry
-                .expect("entry")
-                .file_name()
-                .into_string()
-                .expect("utf-8")
-        })
-        .filter(|name| name.ends_with(".json"))
-        .collect();
-    files.sort();
-    for name in &files {
+    for name in &sample_files() {
         let answer = api.invoke(sample(name)).await;
         if name.starts_with("refused-") {
             let error = answer.expect_err("refused");

@@ -4,7 +4,7 @@ mod support;
 
 use connect_contact_state::handler::Outcome;
 use serde_json::json;
-use support::{RETENTION_DAYS, event, fresh_table, n, s, sample, step_statuses};
+use support::{RETENTION_DAYS, event, fresh_table, n, s, sample, sample_files, step_statuses};
 
 const T: i64 = 1_714_989_600; // 2024-05-06T10:00:00Z
 
@@ -330,19 +330,7 @@ async fn many_concurrent_tasks_writing_one_contact_converge() {
 async fn the_sample_events_end_in_the_documented_items() {
     let table = fresh_table().await;
     let handler = table.handler();
-    let mut files: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/events"))
-        .expect("events/")
-        .map(|entry| {
-            entry
-                .expect("entry")
-                .file_name()
-                .into_string()
-                .expect("utf-8")
-        })
-        .filter(|name| name.ends_with(".json"))
-        .collect();
-    files.sort();
-    for name in &files {
+    for name in &sample_files() {
         let result = handler.handle(&sample(name)).await;
         assert_eq!(
             result.is_err(),

@@ -173,6 +173,23 @@ pub fn step_statuses(item: &Item) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The names of the sample event files in events/, sorted.
+pub fn sample_files() -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/events"))
+        .expect("events/")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .into_string()
+                .expect("utf-8")
+        })
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    files.sort();
+    files
+}
+
 /// The sample events shipped in events/, by file name.
 pub fn sample(name: &str) -> Vec<u8> {
     let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
