@@ -4,7 +4,9 @@ mod support;
 
 use connect_contact_state::handler::Outcome;
 use serde_json::json;
-use support::{RETENTION_DAYS, event, fresh_table, n, s, sample, sample_files, step_statuses};
+use support::{
+    RETENTION_DAYS, accept, event, fresh_table, n, s, sample, sample_files, step_statuses,
+};
 
 const T: i64 = 1_714_989_600; // 2024-05-06T10:00:00Z
 
@@ -21,10 +23,11 @@ async fn an_event_newer_than_the_item_is_applied_with_one_request() {
         ("QUEUED", T + 5),
         ("CONNECTED_TO_AGENT", T + 30),
     ] {
-        let report = handler
-            .handle(&event("c-1", event_type, time, json!({"channel": "VOICE"})))
-            .await
-            .expect("accepted");
+        let report = accept(
+            &handler,
+            event("c-1", event_type, time, json!({"channel": "VOICE"})),
+        )
+        .await;
         assert_eq!(report.outcome.as_str(), "applied", "{event_type}");
         assert_eq!(table.requests.take(), 1, "{event_type}: DynamoDB requests");
     }
@@ -37,14 +40,12 @@ async fn an_event_newer_than_the_item_is_applied_with_one_request() {
 async fn the_applied_outcome_reports_the_state_now_stored() {
     let table = fresh_table().await;
     let handler = table.handler();
-    handler
-        .handle(&event("c-1", "QUEUED", T, json!({})))
-        .await
-        .expect("accepted");
-    let report = handler
-        .handle(&event("c-1", "CONTACT_DATA_UPDATED", T + 1, json!({})))
-        .await
-        .expect("accepted");
+    accept(&handler, event("c-1", "QUEUED", T, json!({}))).await;
+    let report = accept(
+        &handler,
+        event("c-1", "CONTACT_DATA_UPDATED", T + 1, json!({})),
+    )
+    .await;
     assert_eq!(
         report.outcome,
         Outcome::Applied {
@@ -58,10 +59,7 @@ async fn the_applied_outcome_reports_the_state_now_stored() {
 async fn a_stale_event_is_a_success_and_does_not_change_state() {
     let table = fresh_table().await;
     let handler = table.handler();
-    handler
-        .handle(&event("c-1", "DISCONNECTED", T + 60, json!({})))
-        .await
-        .expect("accepted");
+    accept(&handler, event("c-1", "DISCONNECTED", T + 60, json!({}))).await;
     table.requests.take();
     let report = handler
         .handle(&event("c-1", "QUEUED", T, json!({})))
@@ -114,15 +112,11 @@ async fn a_refused_event_writes_nothing() {
 async fn an_event_too_old_to_change_state_still_fills_in_facts_the_item_lacks() {
     let table = fresh_table().await;
     let handler = table.handler();
-    handler
-        .handle(&event(
-            "c-1",
-            "COMPLETED",
-            T + 90,
-            json!({"channel": "VOICE"}),
-        ))
-        .await
-        .expect("accepted");
+    accept(
+        &handler,
+        event("c-1", "COMPLETED", T + 90, json!({"channel": "VOICE"})),
+    )
+    .await;
     table.requests.take();
     let queued = event(
         "c-1",
@@ -159,14 +153,14 @@ async fn an_event_too_old_to_change_state_still_fills_in_facts_the_item_lacks() 
 async fn placeholder_timestamps_are_never_stored() {
     let table = fresh_table().await;
     let handler = table.handler();
-    handler.handle(&event("c-1", "CONTACT_DATA_UPDATED", T, json!({
+    accept(&handler, event("c-1", "CONTACT_DATA_UPDATED", T, json!({
         "connectedToSystemTimestamp": "1970-01-01T00:00:00.001Z",
         "agentInfo": {"agentArn": "arn:a", "connectedToAgentTimestamp": "1970-01-01T00:00:00.001Z"}
-    }))).await.expect("accepted");
-    handler.handle(&event("c-1", "CONNECTED_TO_AGENT", T + 9, json!({
+    }))).await;
+    accept(&handler, event("c-1", "CONNECTED_TO_AGENT", T + 9, json!({
         "connectedToSystemTimestamp": "2024-05-06T10:00:01.000Z",
         "agentInfo": {"agentArn": "arn:a", "connectedToAgentTimestamp": "2024-05-06T10:00:09.000Z"}
-    }))).await.expect("accepted");
+    }))).await;
     let item = table.item("c-1").await.expect("item");
     assert_eq!(
         s(&item, "connectedToSystemTimestamp"),
@@ -182,14 +176,8 @@ async fn placeholder_timestamps_are_never_stored() {
 async fn the_item_expires_retention_days_after_its_latest_event() {
     let table = fresh_table().await;
     let handler = table.handler();
-    handler
-        .handle(&event("c-1", "COMPLETED", T + 100, json!({})))
-        .await
-        .expect("accepted");
-    handler
-        .handle(&event("c-1", "INITIATED", T, json!({})))
-        .await
-        .expect("accepted");
+    accept(&handler, event("c-1", "COMPLETED", T + 100, json!({}))).await;
+    accept(&handler, event("c-1", "INITIATED", T, json!({}))).await;
     let item = table.item("c-1").await.expect("item");
     assert_eq!(
         n(&item, "expiresAt"),
@@ -201,37 +189,37 @@ async fn the_item_expires_retention_days_after_its_latest_event() {
 async fn routing_is_the_latest_snapshot_even_when_it_arrives_after_a_later_state() {
     let table = fresh_table().await;
     let handler = table.handler();
-    handler
-        .handle(&event("c-1", "DISCONNECTED", T + 300, json!({})))
-        .await
-        .expect("accepted");
-    handler
-        .handle(&event(
+    accept(&handler, event("c-1", "DISCONNECTED", T + 300, json!({}))).await;
+    accept(
+        &handler,
+        event(
             "c-1",
             "QUEUED",
             T,
             json!({"routingCriteria": steps(&["ACTIVE", "INACTIVE"])}),
-        ))
-        .await
-        .expect("accepted");
-    handler
-        .handle(&event(
+        ),
+    )
+    .await;
+    accept(
+        &handler,
+        event(
             "c-1",
             "CONNECTED_TO_AGENT",
             T + 60,
             json!({"routingCriteria": steps(&["EXPIRED", "JOINED"])}),
-        ))
-        .await
-        .expect("accepted");
-    handler
-        .handle(&event(
+        ),
+    )
+    .await;
+    accept(
+        &handler,
+        event(
             "c-1",
             "CONTACT_DATA_UPDATED",
             T + 30,
             json!({"routingCriteria": steps(&["EXPIRED", "ACTIVE"])}),
-        ))
-        .await
-        .expect("accepted");
+        ),
+    )
+    .await;
     let item = table.item("c-1").await.expect("item");
     assert_eq!(s(&item, "state"), Some("DISCONNECTED"));
     assert_eq!(n(&item, "routingCriteriaIndex"), Some(0));

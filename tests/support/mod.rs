@@ -20,7 +20,8 @@ use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use connect_contact_state::dynamodb::DynamoDbStore;
-use connect_contact_state::handler::Handler;
+use connect_contact_state::handler::{Handler, Report};
+use connect_contact_state::store::ContactStore;
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -171,6 +172,11 @@ pub fn step_statuses(item: &Item) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Handles `payload` through `handler`; the event must be accepted.
+pub async fn accept<S: ContactStore>(handler: &Handler<S>, payload: Vec<u8>) -> Report {
+    handler.handle(&payload).await.expect("accepted")
 }
 
 /// The names of the sample event files in events/, sorted.
