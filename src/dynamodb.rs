@@ -6,19 +6,62 @@
 //! <https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html>.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
+use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use serde::Deserialize;
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value};
 
-use crate::event::FACT_ATTRIBUTES;
-use crate::plan::{Guard, Stored, Write};
-use crate::store::{ContactStore, StoreError, WriteOutcome};
+use contact_state_core::event::FACT_ATTRIBUTES;
+use contact_state_core::plan::{Guard, Stored, Write};
+use contact_state_core::store::{ContactStore, StoreError, WriteOutcome};
 
 type Item = HashMap<String, AttributeValue>;
+
+/// Attempts per write, the first included. Throttling and 5xx from DynamoDB clear within
+/// milliseconds to a second; beyond that the invocation fails and Lambda delivers the event again
+/// (twice, then the on-failure queue), which is cheaper than holding the function.
+pub const MAX_ATTEMPTS: u32 = 4;
+/// Backoff before the second attempt (exponential with full jitter after that, capped at
+/// [`MAX_BACKOFF`]): the SDK default of 1 s would spend a tenth of the function's timeout on one wait.
+pub const INITIAL_BACKOFF: Duration = Duration::from_millis(50);
+pub const MAX_BACKOFF: Duration = Duration::from_secs(1);
+/// A DynamoDB write answers in milliseconds; an attempt still open after this is lost, and is
+/// retried on a new connection.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The DynamoDB client with this function's retry policy: the SDK's standard mode (retries
+/// throttling, 5xx, timeouts and broken connections; client-side retry quota so an outage does not
+/// multiply the load) with the attempts, backoff and timeouts above. The whole write is bounded by
+/// the invocation's deadline in the handler, not here.
+/// <https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html>
+pub fn client(sdk: &SdkConfig) -> Client {
+    Client::from_conf(config(sdk).build())
+}
+
+/// [`client`]'s configuration, open for additions (the tests add a request counter).
+pub fn config(sdk: &SdkConfig) -> aws_sdk_dynamodb::config::Builder {
+    aws_sdk_dynamodb::config::Builder::from(sdk)
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(MAX_ATTEMPTS)
+                .with_initial_backoff(INITIAL_BACKOFF)
+                .with_max_backoff(MAX_BACKOFF),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .build(),
+        )
+}
 
 pub struct DynamoDbStore {
     client: Client,

@@ -1,15 +1,15 @@
 //! One invocation: read the event, plan, write conditionally until the item reflects it, and log
 //! one line saying what happened.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::value::RawValue;
 use tracing::{debug, info, warn};
 
-use crate::event::{self, ContactEvent, Refusal};
-use crate::plan::{MAX_WRITES, Plan, Stored};
-use crate::store::{ContactStore, StoreError, WriteOutcome};
+use contact_state_core::event::{self, ContactEvent, Refusal};
+use contact_state_core::plan::{MAX_WRITES, Plan, Stored};
+use contact_state_core::store::{ContactStore, StoreError, WriteOutcome};
 
 /// What an accepted event did to its item (the `outcome` of the log line).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +56,10 @@ pub enum HandlerError {
     /// Other writers kept changing the item between our conditional writes.
     #[error("failed: the item kept changing during {MAX_WRITES} conditional writes")]
     Contended,
+    /// The table did not answer in the time the invocation had left. The write may or may not
+    /// have been applied; applying the event again is harmless.
+    #[error("failed: no answer from the table within the {} ms the invocation had left", .0.as_millis())]
+    OutOfTime(Duration),
 }
 
 impl HandlerError {
@@ -70,6 +74,7 @@ impl From<HandlerError> for Diagnostic {
             HandlerError::Refused(_) => "Refused",
             HandlerError::Store(_) => "StoreFailed",
             HandlerError::Contended => "Contended",
+            HandlerError::OutOfTime(_) => "OutOfTime",
         };
         Diagnostic {
             error_type: error_type.into(),
@@ -77,6 +82,10 @@ impl From<HandlerError> for Diagnostic {
         }
     }
 }
+
+/// Kept back from the invocation's deadline, so that a slow table ends in a reported error (and
+/// Lambda's retry) rather than in Lambda stopping the process mid-write.
+pub const DEADLINE_RESERVE: Duration = Duration::from_millis(500);
 
 pub struct Handler<S> {
     store: S,
@@ -95,13 +104,38 @@ impl<S: ContactStore> Handler<S> {
         &self.store
     }
 
-    /// The Lambda entry point.
+    /// The Lambda entry point: handles the event within the time the invocation has left.
     pub async fn invoke(&self, event: LambdaEvent<Box<RawValue>>) -> Result<(), HandlerError> {
-        self.handle(event.payload.get().as_bytes()).await.map(drop)
+        let left = event
+            .context
+            .deadline()
+            .duration_since(SystemTime::now())
+            .unwrap_or_default();
+        let budget = left.saturating_sub(DEADLINE_RESERVE);
+        self.handle_within(event.payload.get().as_bytes(), budget)
+            .await
+            .map(drop)
     }
 
-    /// Handles one event payload and logs its outcome.
+    /// Handles one event payload, with no time limit, and logs its outcome.
     pub async fn handle(&self, payload: &[u8]) -> Result<Report, HandlerError> {
+        self.process(payload, None).await
+    }
+
+    /// Handles one event payload, giving up with [`HandlerError::OutOfTime`] after `budget`.
+    pub async fn handle_within(
+        &self,
+        payload: &[u8],
+        budget: Duration,
+    ) -> Result<Report, HandlerError> {
+        self.process(payload, Some(budget)).await
+    }
+
+    async fn process(
+        &self,
+        payload: &[u8],
+        budget: Option<Duration>,
+    ) -> Result<Report, HandlerError> {
         debug!(event = %String::from_utf8_lossy(payload), "received");
         let event = match event::parse(payload) {
             Ok(event) => event,
@@ -110,7 +144,12 @@ impl<S: ContactStore> Handler<S> {
                 return Err(refusal.into());
             }
         };
-        let result = self.apply(&event).await;
+        let result = match budget {
+            None => self.apply(&event).await,
+            Some(budget) => tokio::time::timeout(budget, self.apply(&event))
+                .await
+                .unwrap_or(Err(HandlerError::OutOfTime(budget))),
+        };
         let contact_id = event.contact_id.as_str();
         let event_type = event.event_type.as_str();
         let event_id = event.id.as_deref().unwrap_or_default();

@@ -1,5 +1,7 @@
 use aws_config::BehaviorVersion;
-use connect_contact_state::{config::Config, dynamodb::DynamoDbStore, handler::Handler};
+use connect_contact_state::config::Config;
+use connect_contact_state::dynamodb::{self, DynamoDbStore};
+use connect_contact_state::handler::Handler;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn, tracing};
 use serde_json::value::RawValue;
 
@@ -8,7 +10,7 @@ async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
     let config = Config::from_env().inspect_err(|error| tracing::error!("init failed: {error}"))?;
     let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
-    let store = DynamoDbStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name);
+    let store = DynamoDbStore::new(dynamodb::client(&aws), config.table_name);
     let handler = Handler::new(store, config.retention_days);
     run(service_fn(|event: LambdaEvent<Box<RawValue>>| {
         handler.invoke(event)

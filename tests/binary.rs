@@ -1,51 +1,25 @@
 //! The real `contact-state` binary, run as Lambda runs it (Runtime API, environment), several
 //! processes at once, against DynamoDB Local.
+// Tests report by panicking (the lints that forbid it apply to the product, not here).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod support;
 
-use std::path::Path;
-use std::process::Stdio;
-use std::sync::Arc;
-use std::time::Duration;
-
-use local_lambda::{RuntimeApi, spawn_function};
-use support::corpus::{Rng, delivered, lifecycle};
-use support::{RETENTION_DAYS, Table, endpoint, fresh_table, s, sample, sample_files};
-use tokio::process::Child;
-
-const BINARY: &str = env!("CARGO_BIN_EXE_contact-state");
-
-async fn functions(table: &Table, instances: usize) -> (Arc<RuntimeApi>, Vec<Child>) {
-    let api = Arc::new(
-        RuntimeApi::start(Duration::from_secs(10))
-            .await
-            .expect("runtime API"),
-    );
-    let endpoint = endpoint();
-    let retention = RETENTION_DAYS.to_string();
-    let children = (0..instances)
-        .map(|_| {
-            spawn_function(
-                Path::new(BINARY),
-                &api.address(),
-                &[
-                    ("TABLE_NAME", table.name.as_str()),
-                    ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.as_str()),
-                    ("AWS_LAMBDA_LOG_LEVEL", "WARN"),
-                    ("RETENTION_DAYS", &retention),
-                ],
-                Some(Stdio::null()),
-            )
-            .expect("spawn contact-state")
-        })
-        .collect();
-    (api, children)
-}
+use support::corpus::{lifecycle, stream};
+use support::{
+    BINARY, by_contact, concurrently, endpoint, fresh_table, functions, s, sample, sample_files,
+    true_order_items,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_sample_events_through_the_binary_answer_as_documented() {
     let table = fresh_table().await;
-    let (api, _children) = functions(&table, 1).await;
+    let (api, _children) = functions(&table, 1, &endpoint()).await;
     for name in &sample_files() {
         let answer = api.invoke(sample(name)).await;
         if name.starts_with("refused-") {
@@ -91,49 +65,25 @@ async fn a_shuffled_duplicated_corpus_through_four_binaries_ends_in_the_true_ord
         .map(|n| lifecycle(&format!("contact-{n:04}"), n * 7919 + 1))
         .collect();
 
-    // The truth: every event once, in true order, one at a time.
-    let truth = fresh_table().await;
-    let handler = truth.handler();
-    for event in lifecycles.iter().flatten() {
-        handler.handle(event).await.expect("accepted");
-    }
+    let truth = true_order_items(&lifecycles).await;
 
     // The stream: each contact's events shuffled and duplicated, contacts interleaved, delivered
     // 12 at a time to 4 processes.
     let table = fresh_table().await;
-    let mut stream: Vec<Vec<u8>> = lifecycles
-        .iter()
-        .enumerate()
-        .flat_map(|(n, events)| delivered(events, n as u64))
-        .collect();
-    Rng::new(42).shuffle(&mut stream);
+    let stream = stream(&lifecycles, 42);
     let delivered_count = stream.len();
-    let (api, _children) = functions(&table, 4).await;
-    let limit = Arc::new(tokio::sync::Semaphore::new(12));
-    let mut tasks = Vec::new();
-    for event in stream {
-        let permit = limit.clone().acquire_owned().await.expect("semaphore");
+    let (api, _children) = functions(&table, 4, &endpoint()).await;
+    let answers = concurrently(stream, 12, |event| {
         let api = api.clone();
-        tasks.push(tokio::spawn(async move {
-            let answer = api.invoke(event).await;
-            drop(permit);
-            answer
-        }));
-    }
-    for task in tasks {
-        task.await.expect("joined").expect("every event accepted");
+        async move { api.invoke(event).await }
+    })
+    .await;
+    for answer in answers {
+        answer.expect("every event accepted");
     }
 
-    let mut expected = truth.items().await;
-    let mut actual = table.items().await;
-    let key = |item: &support::Item| s(item, "contactId").map(str::to_owned);
-    expected.sort_by_key(key);
-    actual.sort_by_key(key);
-    let ids = |items: &[support::Item]| items.iter().filter_map(key).collect::<Vec<_>>();
-    assert_eq!(ids(&expected), ids(&actual));
-    assert_eq!(actual.len(), CONTACTS as usize);
+    let items = by_contact(table.items().await);
+    assert_eq!(items.len(), CONTACTS as usize);
     assert!(delivered_count > lifecycles.iter().map(Vec::len).sum::<usize>());
-    for (actual, expected) in actual.iter().zip(&expected) {
-        assert_eq!(actual, expected);
-    }
+    assert_eq!(items, truth);
 }

@@ -277,3 +277,14 @@ pub fn delivered(events: &[Vec<u8>], seed: u64) -> Vec<Vec<u8>> {
     rng.shuffle(&mut out);
     out
 }
+
+/// The stream of many contacts: each contact's events [`delivered`], contacts interleaved.
+pub fn stream(lifecycles: &[Vec<Vec<u8>>], seed: u64) -> Vec<Vec<u8>> {
+    let mut stream: Vec<Vec<u8>> = lifecycles
+        .iter()
+        .enumerate()
+        .flat_map(|(n, events)| delivered(events, n as u64))
+        .collect();
+    Rng::new(seed).shuffle(&mut stream);
+    stream
+}

@@ -9,9 +9,11 @@ pub mod corpus;
 pub mod memory;
 
 use std::collections::HashMap;
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::Client;
@@ -20,8 +22,12 @@ use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use connect_contact_state::dynamodb::DynamoDbStore;
+use connect_contact_state::event::FACT_ATTRIBUTES;
 use connect_contact_state::handler::{Handler, Report};
+use connect_contact_state::plan::Stored;
 use connect_contact_state::store::ContactStore;
+use local_lambda::{RuntimeApi, spawn_function};
+use tokio::process::Child;
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -87,7 +93,7 @@ pub async fn fresh_table() -> Table {
         .endpoint_url(endpoint())
         .load()
         .await;
-    let config = aws_sdk_dynamodb::config::Builder::from(&shared)
+    let config = connect_contact_state::dynamodb::config(&shared)
         .interceptor(requests.clone())
         .build();
     Table {
@@ -226,4 +232,105 @@ pub fn event(contact_id: &str, event_type: &str, time: i64, detail: serde_json::
     })
     .to_string()
     .into_bytes()
+}
+
+/// The item's ordering keys and facts, as the planner sees them: an event whose plan has nothing
+/// to write against them is reflected in the item.
+pub fn stored(item: &Item) -> Stored {
+    Stored {
+        state: s(item, "state").map(str::to_owned),
+        state_key: n(item, "stateKey").map(|key| key as u64),
+        routing_key: n(item, "routingKey").map(|key| key as u64),
+        last_event_at: n(item, "lastEventAt"),
+        facts: FACT_ATTRIBUTES
+            .into_iter()
+            .filter(|name| item.contains_key(*name))
+            .collect(),
+    }
+}
+
+pub const BINARY: &str = env!("CARGO_BIN_EXE_contact-state");
+
+/// `instances` processes of the real binary polling one local Runtime API (10 s per
+/// invocation, as in template.yaml), writing to `table` through `dynamodb_endpoint`.
+pub async fn functions(
+    table: &Table,
+    instances: usize,
+    dynamodb_endpoint: &str,
+) -> (Arc<RuntimeApi>, Vec<Child>) {
+    let api = Arc::new(
+        RuntimeApi::start(Duration::from_secs(10))
+            .await
+            .expect("runtime API"),
+    );
+    let children = (0..instances)
+        .map(|_| spawn_function_for(table, &api, dynamodb_endpoint, "WARN"))
+        .collect();
+    (api, children)
+}
+
+/// One process of the real binary, logging at `level` to nothing.
+pub fn spawn_function_for(
+    table: &Table,
+    api: &RuntimeApi,
+    dynamodb_endpoint: &str,
+    level: &str,
+) -> Child {
+    let retention = RETENTION_DAYS.to_string();
+    spawn_function(
+        Path::new(BINARY),
+        &api.address(),
+        &[
+            ("TABLE_NAME", table.name.as_str()),
+            ("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_endpoint),
+            ("AWS_LAMBDA_LOG_LEVEL", level),
+            ("RETENTION_DAYS", &retention),
+        ],
+        Some(Stdio::null()),
+    )
+    .expect("spawn contact-state")
+}
+
+/// Items keyed by contact id.
+pub fn by_contact(items: Vec<Item>) -> HashMap<String, Item> {
+    items
+        .into_iter()
+        .map(|item| (s(&item, "contactId").expect("key").to_owned(), item))
+        .collect()
+}
+
+/// The truth: every event once, in true order, one at a time, into a fresh table.
+pub async fn true_order_items(lifecycles: &[Vec<Vec<u8>>]) -> HashMap<String, Item> {
+    let table = fresh_table().await;
+    let handler = table.handler();
+    for event in lifecycles.iter().flatten() {
+        handler.handle(event).await.expect("accepted");
+    }
+    by_contact(table.items().await)
+}
+
+/// Runs `task` on every input, at most `limit` at a time, and returns the results in input order.
+pub async fn concurrently<I, T, F, Fut>(inputs: Vec<I>, limit: usize, task: F) -> Vec<T>
+where
+    I: Send + 'static,
+    T: Send + 'static,
+    F: Fn(I) -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    let limit = Arc::new(tokio::sync::Semaphore::new(limit));
+    let mut tasks = Vec::new();
+    for input in inputs {
+        let permit = limit.clone().acquire_owned().await.expect("semaphore");
+        let running = task(input);
+        tasks.push(tokio::spawn(async move {
+            let result = running.await;
+            drop(permit);
+            result
+        }));
+    }
+    let mut results = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        results.push(task.await.expect("joined"));
+    }
+    results
 }
