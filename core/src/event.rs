@@ -16,6 +16,15 @@ pub const SOURCE: &str = "aws.connect";
 pub const DETAIL_TYPE: &str = "Amazon Connect Contact Event";
 /// `contactId` length limits of the Connect data model.
 pub const CONTACT_ID_MAX_CHARS: usize = 256;
+/// Longest value stored from an event field (ARNs are at most 2,048 characters). Longer values are
+/// no Connect value: they are treated as absent, like placeholders, so that no event can grow an
+/// item towards DynamoDB's 400 KB limit (a write over it would fail on every retry).
+pub const VALUE_MAX_CHARS: usize = 2_048;
+/// Most routing steps stored: Connect's routing criteria have a handful. A criteria with more is
+/// treated as absent, for the same reason.
+pub const ROUTING_STEPS_MAX: usize = 64;
+/// How much of a foreign `source` / `detail-type` a refusal quotes.
+const QUOTE_MAX_CHARS: usize = 64;
 
 /// Why an event is refused. Each message is one line that names the offending field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -169,16 +178,15 @@ pub fn parse(payload: &[u8]) -> Result<ContactEvent, Refusal> {
     let envelope: EventBridgeEvent<Object<Detail>> = serde_path_to_error::deserialize(&mut json)
         .map_err(|error| {
             let path = error.path().to_string();
-            let message = error.into_inner().to_string();
             Refusal::Malformed {
                 path: if path == "." { "event".into() } else { path },
-                message,
+                message: without_values(&error.into_inner()),
             }
         })?;
     if envelope.source != SOURCE || envelope.detail_type != DETAIL_TYPE {
         return Err(Refusal::NotContactEvent {
-            event_source: envelope.source,
-            detail_type: envelope.detail_type,
+            event_source: quoted(envelope.source),
+            detail_type: quoted(envelope.detail_type),
         });
     }
     let Object(detail) = envelope.detail;
@@ -229,20 +237,57 @@ pub fn parse(payload: &[u8]) -> Result<ContactEvent, Refusal> {
                         expiry_timestamp: timestamp(step.expiry.and_then(|e| e.0.expiry_timestamp)),
                     })
                     .collect(),
-            }),
+            })
+            .filter(|routing| routing.steps.len() <= ROUTING_STEPS_MAX),
     })
 }
 
-/// An empty string says nothing: treat it as absent.
+/// An empty string says nothing, and an oversize one is no Connect value: both are absent.
 fn text(value: Option<String>) -> Option<String> {
-    value.filter(|value| !value.is_empty())
+    value.filter(|value| !value.is_empty() && value.chars().count() <= VALUE_MAX_CHARS)
+}
+
+/// A serde error's message without the values it quotes (`invalid type: string "+1 555…"`): the
+/// payload may carry customer data, and refusals are logged. Keeps the kind of value and what
+/// was expected, which is all a reader needs next to the field's path.
+fn without_values(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    // serde_json appends the position; it is no help in a one-line event and not a value.
+    let message = message
+        .rsplit_once(" at line ")
+        .map_or(message.as_str(), |(head, _)| head);
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(prefix)
+            && let Some((unexpected, expected)) = rest.split_once(", expected ")
+        {
+            // `string "…"`, `integer `5``, `floating point `1.5``, `boolean `true``, `map`.
+            let kind = unexpected
+                .split(['"', '`'])
+                .next()
+                .unwrap_or_default()
+                .trim();
+            return format!("{prefix}{kind}, expected {expected}");
+        }
+    }
+    if message.starts_with("unknown variant") || message.contains('"') || message.contains('`') {
+        return "not a valid value".into();
+    }
+    message.to_owned()
+}
+
+/// At most [`QUOTE_MAX_CHARS`] of a string, for refusals.
+fn quoted(value: String) -> String {
+    match value.char_indices().nth(QUOTE_MAX_CHARS) {
+        Some((end, _)) => format!("{}…", value.get(..end).unwrap_or_default()),
+        None => value,
+    }
 }
 
 /// A timestamp is kept only when it is a real ISO-8601 instant: placeholders and unreadable
 /// values are treated as unknown, so they can never block the real value later (facts are
 /// write-once).
 fn timestamp(value: Option<String>) -> Option<String> {
-    value.filter(|value| {
+    text(value).filter(|value| {
         !is_placeholder_timestamp(value) && DateTime::parse_from_rfc3339(value).is_ok()
     })
 }
@@ -571,6 +616,84 @@ mod tests {
         let reason =
             refused(json!({"contactId": "c", "eventType": "QUEUED", "queueInfo": {"queueArn": 7}}));
         assert!(reason.starts_with("detail.queueInfo.queueArn:"), "{reason}");
+    }
+
+    #[test]
+    fn a_refusal_names_the_kind_of_a_wrong_value_but_never_quotes_it() {
+        let reason = refused(
+            json!({"contactId": "c", "eventType": "QUEUED", "queueInfo": {"queueArn": 15551234567_u64}}),
+        );
+        assert_eq!(
+            reason,
+            "detail.queueInfo.queueArn: invalid type: integer, expected a string"
+        );
+        let reason = refused(json!({"contactId": "+15551234567", "eventType": ["secret"]}));
+        assert!(!reason.contains("secret"), "{reason}");
+        let reason =
+            refused(json!({"contactId": {"phone": "+15551234567"}, "eventType": "QUEUED"}));
+        assert!(!reason.contains("5551234567"), "{reason}");
+        let reason = refused(json!({"contactId": "c", "eventType": "QUEUED",
+            "routingCriteria": {"index": -5}}));
+        assert_eq!(
+            reason,
+            "detail.routingCriteria.index: invalid value: integer, expected u32"
+        );
+    }
+
+    #[test]
+    fn a_refusal_quotes_a_foreign_source_only_in_part() {
+        let mut event: Value =
+            serde_json::from_slice(&envelope(json!({"contactId": "c", "eventType": "QUEUED"})))
+                .expect("json");
+        event["source"] = json!("x".repeat(10_000));
+        let error = parse(event.to_string().as_bytes()).expect_err("refused");
+        assert!(error.to_string().len() < 300, "{error}");
+    }
+
+    #[test]
+    fn values_longer_than_any_connect_value_are_treated_as_absent() {
+        let longest = "a".repeat(VALUE_MAX_CHARS);
+        let event = parsed(json!({"contactId": "c", "eventType": "QUEUED",
+            "queueInfo": {"queueArn": longest}, "disconnectReason": "b".repeat(VALUE_MAX_CHARS + 1)}));
+        assert_eq!(event.facts.queue_arn.as_deref(), Some(longest.as_str()));
+        assert_eq!(event.facts.disconnect_reason, None);
+    }
+
+    #[test]
+    fn routing_criteria_with_more_steps_than_connect_has_are_treated_as_absent() {
+        let steps = |n: usize| vec![json!({"status": "ACTIVE"}); n];
+        let most = parsed(json!({"contactId": "c", "eventType": "QUEUED",
+            "routingCriteria": {"index": 0, "steps": steps(ROUTING_STEPS_MAX)}}));
+        assert_eq!(most.routing.map(|r| r.steps.len()), Some(ROUTING_STEPS_MAX));
+        let more = parsed(json!({"contactId": "c", "eventType": "QUEUED",
+            "routingCriteria": {"index": 0, "steps": steps(ROUTING_STEPS_MAX + 1)}}));
+        assert_eq!(more.routing, None);
+    }
+
+    fn with_detail_field(field: &str, value: &str) -> Vec<u8> {
+        format!(
+            r#"{{"source":"aws.connect","detail-type":"Amazon Connect Contact Event","detail":{{"contactId":"c","eventType":"QUEUED","{field}":{value}}}}}"#
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn deep_nesting_in_an_unknown_field_is_skipped_without_recursion() {
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let event = parse(&with_detail_field("x", &deep)).expect("accepted");
+        assert_eq!(event.contact_id, "c");
+    }
+
+    #[test]
+    fn deep_nesting_where_we_read_an_object_is_refused_naming_the_field() {
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let reason = parse(&with_detail_field("routingCriteria", &deep))
+            .expect_err("refused")
+            .to_string();
+        assert!(reason.starts_with("detail.routingCriteria"), "{reason}");
+        // Inside an object we read, an unknown key's deep value is skipped like any other.
+        let deep = format!("{}1{}", r#"{"a":"#.repeat(100_000), "}".repeat(100_000));
+        assert!(parse(&with_detail_field("queueInfo", &deep)).is_ok());
     }
 
     #[test]

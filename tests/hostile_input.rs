@@ -1,0 +1,323 @@
+//! Hostile input: whatever the payload, an event is accepted or refused with one clear line;
+//! nothing is written when it is refused, no refusal quotes the payload's values, and nothing
+//! crashes the process (a panic would abort every event in flight).
+
+// Tests report by panicking (the lints that forbid it apply to the product, not here).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod support;
+
+use std::time::Duration;
+
+use connect_contact_state::handler::{Handler, HandlerError};
+use local_lambda::RuntimeApi;
+use serde_json::{Value, json};
+use support::memory::MemoryStore;
+use support::{RETENTION_DAYS, endpoint, fresh_table, spawn_function_for};
+
+/// A value no refusal may echo: it stands for a customer's phone number.
+const PHONE: &str = "+15555550123";
+
+/// An event with every field the function reads.
+fn full_event() -> Value {
+    json!({
+        "version": "0",
+        "id": "hostile-0001",
+        "detail-type": "Amazon Connect Contact Event",
+        "source": "aws.connect",
+        "account": "111122223333",
+        "time": "2024-05-06T10:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {
+            "contactId": "hostile-contact",
+            "eventType": "QUEUED",
+            "channel": "VOICE",
+            "initiationMethod": "INBOUND",
+            "instanceArn": "arn:aws:connect:us-east-1:111122223333:instance/i",
+            "initialContactId": "a",
+            "previousContactId": "b",
+            "relatedContactId": "c",
+            "initiationTimestamp": "2024-05-06T10:00:00.120Z",
+            "connectedToSystemTimestamp": "2024-05-06T10:00:00.500Z",
+            "disconnectTimestamp": "2024-05-06T10:05:00.000Z",
+            "disconnectReason": "CUSTOMER_DISCONNECT",
+            "queueInfo": {"queueArn": "arn:q", "enqueueTimestamp": "2024-05-06T10:00:01.000Z"},
+            "agentInfo": {"agentArn": "arn:a", "connectedToAgentTimestamp": "2024-05-06T10:00:09.000Z"},
+            "routingCriteria": {
+                "index": 0,
+                "steps": [{"status": "ACTIVE", "expiry": {
+                    "durationInSeconds": 30, "expiryTimestamp": "2024-05-06T10:00:31.000Z"}}]
+            },
+            "tags": {"aws:connect:systemEndpoint": PHONE}
+        }
+    })
+}
+
+/// JSON pointers of every field the function reads.
+const FIELDS: &[&str] = &[
+    "/source",
+    "/detail-type",
+    "/time",
+    "/id",
+    "/detail",
+    "/detail/contactId",
+    "/detail/eventType",
+    "/detail/channel",
+    "/detail/initiationMethod",
+    "/detail/instanceArn",
+    "/detail/initialContactId",
+    "/detail/previousContactId",
+    "/detail/relatedContactId",
+    "/detail/initiationTimestamp",
+    "/detail/connectedToSystemTimestamp",
+    "/detail/disconnectTimestamp",
+    "/detail/disconnectReason",
+    "/detail/queueInfo",
+    "/detail/queueInfo/queueArn",
+    "/detail/queueInfo/enqueueTimestamp",
+    "/detail/agentInfo",
+    "/detail/agentInfo/agentArn",
+    "/detail/agentInfo/connectedToAgentTimestamp",
+    "/detail/routingCriteria",
+    "/detail/routingCriteria/index",
+    "/detail/routingCriteria/steps",
+    "/detail/routingCriteria/steps/0",
+    "/detail/routingCriteria/steps/0/status",
+    "/detail/routingCriteria/steps/0/expiry",
+    "/detail/routingCriteria/steps/0/expiry/durationInSeconds",
+    "/detail/routingCriteria/steps/0/expiry/expiryTimestamp",
+];
+
+/// Every JSON type, carrying the phone number where a value can.
+fn wrong_values() -> Vec<Value> {
+    vec![
+        json!(15_555_550_123_u64),
+        json!(-15_555_550_123_i64),
+        json!(1.5),
+        json!(true),
+        json!(null),
+        json!(PHONE),
+        json!(""),
+        json!([]),
+        json!([PHONE]),
+        json!({}),
+        json!({"phone": PHONE}),
+    ]
+}
+
+fn handler() -> Handler<MemoryStore> {
+    Handler::new(MemoryStore::default(), RETENTION_DAYS)
+}
+
+/// Accepted, or refused with one line that names a field and echoes no value; nothing written
+/// when refused.
+async fn accepted_or_cleanly_refused(payload: &[u8], what: &str) {
+    let handler = handler();
+    match handler.handle(payload).await {
+        Ok(_) => {}
+        Err(HandlerError::Refused(refusal)) => {
+            let line = refusal.to_string();
+            assert!(!line.contains('\n'), "{what}: {line}");
+            // The envelope's source and detail-type are quoted (in part) on purpose: they say
+            // which rule misrouted an event, and are no customer's data.
+            let envelope_id = what.starts_with("/source") || what.starts_with("/detail-type");
+            assert!(
+                envelope_id || !line.contains("5555550123"),
+                "{what} echoes a value: {line}"
+            );
+            assert!(line.len() < 300, "{what}: {line}");
+            assert!(
+                handler.store().items.lock().unwrap().is_empty(),
+                "{what}: refused but written"
+            );
+        }
+        Err(other) => panic!("{what}: neither accepted nor refused: {other}"),
+    }
+}
+
+#[tokio::test]
+async fn every_field_of_every_wrong_json_type_is_accepted_or_refused_in_one_clean_line() {
+    let mut cases = 0;
+    for field in FIELDS {
+        for value in wrong_values() {
+            let mut event = full_event();
+            *event.pointer_mut(field).expect(field) = value.clone();
+            let payload = event.to_string().into_bytes();
+            accepted_or_cleanly_refused(&payload, &format!("{field} = {value}")).await;
+            cases += 1;
+        }
+    }
+    assert_eq!(cases, FIELDS.len() * wrong_values().len());
+}
+
+#[tokio::test]
+async fn a_field_we_read_with_the_wrong_type_is_refused_naming_it() {
+    for (field, path) in [
+        ("/detail/channel", "detail.channel"),
+        ("/detail/queueInfo", "detail.queueInfo"),
+        (
+            "/detail/routingCriteria/steps/0/expiry/durationInSeconds",
+            "detail.routingCriteria.steps[0].expiry.durationInSeconds",
+        ),
+    ] {
+        let mut event = full_event();
+        *event.pointer_mut(field).unwrap() = json!([PHONE]);
+        let error = handler()
+            .handle(event.to_string().as_bytes())
+            .await
+            .expect_err("refused");
+        assert!(error.to_string().contains(path), "{error}");
+    }
+}
+
+#[tokio::test]
+async fn a_non_object_detail_and_non_connect_events_are_refused() {
+    for detail in [json!("QUEUED"), json!([1, 2]), json!(7), json!(null)] {
+        let mut event = full_event();
+        event["detail"] = detail;
+        let error = handler()
+            .handle(event.to_string().as_bytes())
+            .await
+            .expect_err("refused");
+        assert!(error.to_string().contains("detail"), "{error}");
+    }
+    for (source, detail_type) in [
+        ("aws.ec2", "EC2 Instance State-change Notification"),
+        ("aws.connect", "Amazon Connect Agent Event"),
+        ("custom.connect", "Amazon Connect Contact Event"),
+    ] {
+        let mut event = full_event();
+        event["source"] = json!(source);
+        event["detail-type"] = json!(detail_type);
+        let error = handler()
+            .handle(event.to_string().as_bytes())
+            .await
+            .expect_err("refused");
+        assert!(
+            error
+                .to_string()
+                .contains("not an Amazon Connect contact event"),
+            "{error}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn contact_ids_at_and_over_the_limit_and_oversize_values() {
+    let mut event = full_event();
+    event["detail"]["contactId"] = json!("c".repeat(256));
+    assert!(handler().handle(event.to_string().as_bytes()).await.is_ok());
+    event["detail"]["contactId"] = json!("c".repeat(257));
+    let error = handler()
+        .handle(event.to_string().as_bytes())
+        .await
+        .expect_err("refused");
+    assert!(error.to_string().contains("detail.contactId"), "{error}");
+    // A value no Connect field has is dropped, not stored: the event is still accepted.
+    let mut event = full_event();
+    event["detail"]["disconnectReason"] = json!("x".repeat(100_000));
+    let handler = handler();
+    handler
+        .handle(event.to_string().as_bytes())
+        .await
+        .expect("accepted");
+    let items = handler.store().items.lock().unwrap();
+    let item = items.get("hostile-contact").expect("written");
+    assert!(
+        !item
+            .facts
+            .iter()
+            .any(|(name, _)| *name == "disconnectReason")
+    );
+}
+
+#[tokio::test]
+async fn byte_garbage_is_refused() {
+    for payload in [
+        &b""[..],
+        b"null",
+        b"[]",
+        b"\"event\"",
+        b"{",
+        b"\xff\xfe\x00garbage",
+        b"{\"detail\": {\"contactId\": \"\xff\"}}",
+    ] {
+        accepted_or_cleanly_refused(payload, &String::from_utf8_lossy(payload)).await;
+        assert!(handler().handle(payload).await.is_err());
+    }
+}
+
+/// The 256 KB EventBridge maximum, deep nesting and garbage through the real binary: each
+/// answered, the process alive for the next event, and nothing written for what was refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_answers_the_largest_deepest_and_broken_events_and_lives_on() {
+    let table = fresh_table().await;
+    let api = RuntimeApi::start(Duration::from_secs(10))
+        .await
+        .expect("runtime API");
+    let _function = spawn_function_for(&table, &api, &endpoint(), "WARN");
+
+    // Exactly 256 KB: a contact with a great many tags.
+    const LARGEST: usize = 256 * 1024;
+    let mut largest = full_event();
+    let mut tags: serde_json::Map<String, Value> = (0..2_000)
+        .map(|n| (format!("tag-{n:05}"), json!("v".repeat(100))))
+        .collect();
+    tags.insert("padding".into(), json!(""));
+    largest["detail"]["tags"] = Value::Object(tags.clone());
+    let short = LARGEST - largest.to_string().len();
+    tags.insert("padding".into(), json!("p".repeat(short)));
+    largest["detail"]["tags"] = Value::Object(tags);
+    let bytes = largest.to_string().into_bytes();
+    assert_eq!(bytes.len(), LARGEST);
+    api.invoke(bytes).await.expect("accepted");
+    assert!(table.item("hostile-contact").await.is_some());
+
+    let deep = |open: &str, close: &str| {
+        let mut event = full_event();
+        event["detail"]["contactId"] = json!("deep-contact");
+        let text = event.to_string();
+        let nested = format!("{}1{}", open.repeat(200_000), close.repeat(200_000));
+        text.replacen("\"tags\":", &format!("\"x\":{nested},\"tags\":"), 1)
+    };
+    api.invoke(deep("[", "]"))
+        .await
+        .expect("deep unknown field");
+    api.invoke(deep("{\"a\":", "}"))
+        .await
+        .expect("deep unknown field");
+
+    let refused = [
+        b"".to_vec(),
+        b"{".to_vec(),
+        b"\xff\xfe".to_vec(),
+        {
+            let mut event = full_event();
+            event["detail"] = json!([PHONE]);
+            event.to_string().into_bytes()
+        },
+        {
+            let mut event = full_event();
+            event["detail"]["contactId"] = json!("refused-contact");
+            event["detail"]["routingCriteria"] = json!(PHONE);
+            event.to_string().into_bytes()
+        },
+    ];
+    for payload in refused {
+        let error = api.invoke(payload).await.expect_err("refused");
+        assert!(!error.contains("5555550123"), "{error}");
+    }
+    assert!(table.item("refused-contact").await.is_none());
+    // Still alive: the next event is handled.
+    let mut event = full_event();
+    event["detail"]["contactId"] = json!("after-the-storm");
+    api.invoke(event.to_string()).await.expect("accepted");
+    assert!(table.item("after-the-storm").await.is_some());
+    assert!(table.item("deep-contact").await.is_some());
+}
