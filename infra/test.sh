@@ -13,11 +13,19 @@ say "cfn-lint template.yaml (with the serverless rules)"
 .local/venv/bin/cfn-lint template.yaml -a cfn_lint_serverless.rules
 say "checkov template.yaml"
 .local/checkov/bin/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml
-say "cargo test (unit, property, DynamoDB Local, real binary)"
 mkdir -p .local/run
+say "template tests (the role, the rule, the table as SAM generates them)"
+AWS_DEFAULT_REGION=us-east-1 .local/venv/bin/python -m unittest discover -s infra/tests -v 2>&1 \
+  | tee .local/run/template-test.log
+say "cargo test (unit, property, DynamoDB Local, real binary, faults, hostile input, logs)"
 cargo test --workspace 2>&1 | tee .local/run/cargo-test.log
 say "sam build: an arm64 bootstrap"
 infra/sam-build.sh
 # The closing line CI reads: the tests' totals (sam build and the linters have none).
-awk '/^test result:/ { passed += $4; failed += $6 } END { printf "%d passed, %d failed\n", passed, failed }' \
-  .local/run/cargo-test.log
+{
+  awk '/^test result:/ { passed += $4; failed += $6 } END { print passed + 0, failed + 0 }' \
+    .local/run/cargo-test.log
+  awk '/^Ran [0-9]+ test/ { ran = $2 } /^FAILED/ { split($0, f, /[=,)]/); failed = f[2] + f[4] }
+       END { print ran - failed, failed + 0 }' .local/run/template-test.log
+} | awk '{ passed += $1; failed += $2 } END { printf "%d passed, %d failed\n", passed, failed }'
+

@@ -13,6 +13,7 @@
 
 mod support;
 
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use connect_contact_state::event;
@@ -194,7 +195,7 @@ async fn a_table_that_does_not_answer_fails_the_invocation_before_its_deadline()
     let api = RuntimeApi::start(Duration::from_secs(3))
         .await
         .expect("runtime API");
-    let _function = spawn_function_for(&table, &api, &proxy.endpoint(), "WARN");
+    let _function = spawn_function_for(&table, &api, &proxy.endpoint(), "WARN", Stdio::null());
     let started = Instant::now();
     let answer = api
         .invoke(support::event(

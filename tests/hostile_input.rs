@@ -12,6 +12,7 @@
 
 mod support;
 
+use std::process::Stdio;
 use std::time::Duration;
 
 use connect_contact_state::handler::{Handler, HandlerError};
@@ -261,7 +262,7 @@ async fn the_binary_answers_the_largest_deepest_and_broken_events_and_lives_on()
     let api = RuntimeApi::start(Duration::from_secs(10))
         .await
         .expect("runtime API");
-    let _function = spawn_function_for(&table, &api, &endpoint(), "WARN");
+    let _function = spawn_function_for(&table, &api, &endpoint(), "WARN", Stdio::null());
 
     // Exactly 256 KB: a contact with a great many tags.
     const LARGEST: usize = 256 * 1024;

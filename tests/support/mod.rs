@@ -264,17 +264,18 @@ pub async fn functions(
             .expect("runtime API"),
     );
     let children = (0..instances)
-        .map(|_| spawn_function_for(table, &api, dynamodb_endpoint, "WARN"))
+        .map(|_| spawn_function_for(table, &api, dynamodb_endpoint, "WARN", Stdio::null()))
         .collect();
     (api, children)
 }
 
-/// One process of the real binary, logging at `level` to nothing.
+/// One process of the real binary, logging at `level` to `logs`.
 pub fn spawn_function_for(
     table: &Table,
     api: &RuntimeApi,
     dynamodb_endpoint: &str,
     level: &str,
+    logs: Stdio,
 ) -> Child {
     let retention = RETENTION_DAYS.to_string();
     spawn_function(
@@ -286,7 +287,7 @@ pub fn spawn_function_for(
             ("AWS_LAMBDA_LOG_LEVEL", level),
             ("RETENTION_DAYS", &retention),
         ],
-        Some(Stdio::null()),
+        Some(logs),
     )
     .expect("spawn contact-state")
 }

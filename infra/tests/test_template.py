@@ -1,0 +1,132 @@
+"""What template.yaml deploys, read from the CloudFormation that SAM generates from it (the same
+samtranslator that `sam deploy` uses, offline): the function's role, the rule, the table.
+
+Run by `make test` (infra/test.sh) with the project's venv.
+"""
+
+import os
+import unittest
+from pathlib import Path
+
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+TABLE_ARN = {"Fn::GetAtt": ["ContactStateTable", "Arn"]}
+FAILED_EVENTS_QUEUE_ARN = {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}
+# Logs only: CreateLogGroup, CreateLogStream, PutLogEvents.
+BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+
+
+class _NoManagedPolicies:
+    """The translator asks IAM for managed policy names only when a template uses them by name."""
+
+    def load(self):
+        return {}
+
+
+def generated():
+    """The CloudFormation resources `sam deploy` would create."""
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    template = yaml_parse(TEMPLATE.read_text())
+    # `sam deploy` replaces the local CodeUri with the uploaded artifact's S3 location.
+    template["Resources"]["ContactStateFunction"]["Properties"]["CodeUri"] = "s3://bucket/key"
+    return transform(template, {}, _NoManagedPolicies())["Resources"]
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+class TemplateSecurity(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.resources = generated()
+
+    def of_type(self, kind):
+        return {name: r for name, r in self.resources.items() if r["Type"] == kind}
+
+    def function_role(self):
+        function = self.resources["ContactStateFunction"]
+        role_name = function["Properties"]["Role"]["Fn::GetAtt"][0]
+        return role_name, self.resources[role_name]
+
+    def statements(self):
+        """Every statement that grants the function's role something, wherever it is attached."""
+        role_name, role = self.function_role()
+        documents = [p["PolicyDocument"] for p in role["Properties"].get("Policies", [])]
+        for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            for policy in self.of_type(kind).values():
+                roles = policy["Properties"].get("Roles", [])
+                if {"Ref": role_name} in roles:
+                    documents.append(policy["Properties"]["PolicyDocument"])
+        return [s for document in documents for s in as_list(document["Statement"])]
+
+    def test_the_function_role_can_do_nothing_on_dynamodb_but_update_items_of_the_table(self):
+        dynamodb = []
+        for statement in self.statements():
+            self.assertEqual(statement["Effect"], "Allow")
+            self.assertNotIn("NotAction", statement)
+            self.assertNotIn("NotResource", statement)
+            for action in as_list(statement["Action"]):
+                self.assertNotIn("*", action, f"wildcard action {action}")
+                if action.lower().startswith("dynamodb:"):
+                    dynamodb.append(action)
+                    self.assertEqual(action, "dynamodb:UpdateItem")
+                    self.assertEqual(as_list(statement["Resource"]), [TABLE_ARN])
+        self.assertEqual(dynamodb, ["dynamodb:UpdateItem"])
+
+    def test_beyond_dynamodb_the_role_only_logs_and_sends_failed_events_to_its_queue(self):
+        _, role = self.function_role()
+        self.assertEqual(role["Properties"].get("ManagedPolicyArns", []), [BASIC_EXECUTION])
+        others = [
+            (action, statement["Resource"])
+            for statement in self.statements()
+            for action in as_list(statement["Action"])
+            if not action.lower().startswith("dynamodb:")
+        ]
+        self.assertEqual(others, [("sqs:SendMessage", FAILED_EVENTS_QUEUE_ARN)])
+
+    def test_the_rule_matches_only_amazon_connect_contact_events(self):
+        rules = self.of_type("AWS::Events::Rule")
+        self.assertEqual(len(rules), 1)
+        for rule in rules.values():
+            pattern = rule["Properties"]["EventPattern"]
+            self.assertEqual(pattern["source"], ["aws.connect"])
+            self.assertEqual(pattern["detail-type"], ["Amazon Connect Contact Event"])
+            targets = rule["Properties"]["Targets"]
+            self.assertEqual(
+                [t["Arn"] for t in targets], [{"Fn::GetAtt": ["ContactStateFunction", "Arn"]}]
+            )
+
+    def test_only_the_rule_may_invoke_the_function(self):
+        permissions = self.of_type("AWS::Lambda::Permission")
+        self.assertEqual(len(permissions), 1)
+        for permission in permissions.values():
+            properties = permission["Properties"]
+            self.assertEqual(properties["Principal"], "events.amazonaws.com")
+            self.assertEqual(
+                properties["SourceArn"],
+                {"Fn::GetAtt": ["ContactStateFunctionContactEvents", "Arn"]},
+            )
+
+    def test_the_table_is_keyed_by_contact_id_expires_by_ttl_and_is_protected(self):
+        table = self.resources["ContactStateTable"]
+        properties = table["Properties"]
+        self.assertEqual(
+            properties["KeySchema"], [{"AttributeName": "contactId", "KeyType": "HASH"}]
+        )
+        self.assertEqual(
+            properties["TimeToLiveSpecification"],
+            {"AttributeName": "expiresAt", "Enabled": True},
+        )
+        self.assertTrue(
+            properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]
+        )
+        self.assertTrue(properties["SSESpecification"]["SSEEnabled"])
+        self.assertTrue(properties["DeletionProtectionEnabled"])
+        self.assertEqual(table["DeletionPolicy"], "Retain")
+
+
+if __name__ == "__main__":
+    unittest.main()
