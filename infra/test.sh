@@ -19,6 +19,8 @@ AWS_DEFAULT_REGION=us-east-1 .local/venv/bin/python -m unittest discover -s infr
   | tee .local/run/template-test.log
 say "cargo test (unit, property, DynamoDB Local, real binary, faults, hostile input, logs)"
 cargo test --workspace 2>&1 | tee .local/run/cargo-test.log
+say "fuzzing reading and planning for ${FUZZ_SECONDS:-30} s"
+infra/fuzz.sh "${FUZZ_SECONDS:-30}"
 say "sam build: an arm64 bootstrap"
 infra/sam-build.sh
 # The closing line CI reads: the tests' totals (sam build and the linters have none).

@@ -179,7 +179,13 @@ pub fn parse(payload: &[u8]) -> Result<ContactEvent, Refusal> {
         .map_err(|error| {
             let path = error.path().to_string();
             Refusal::Malformed {
-                path: if path == "." { "event".into() } else { path },
+                // The path may hold a key of the payload's own (a syntax error inside an unknown
+                // field): one line, and not much of it.
+                path: if path == "." {
+                    "event".into()
+                } else {
+                    quoted(path)
+                },
                 message: without_values(&error.into_inner()),
             }
         })?;
@@ -275,12 +281,17 @@ fn without_values(error: &serde_json::Error) -> String {
     message.to_owned()
 }
 
-/// At most [`QUOTE_MAX_CHARS`] of a string, for refusals.
+/// At most [`QUOTE_MAX_CHARS`] of a string, control characters escaped, for one-line refusals.
 fn quoted(value: String) -> String {
-    match value.char_indices().nth(QUOTE_MAX_CHARS) {
-        Some((end, _)) => format!("{}…", value.get(..end).unwrap_or_default()),
-        None => value,
+    let mut quoted: String = value
+        .chars()
+        .take(QUOTE_MAX_CHARS)
+        .flat_map(|c| c.escape_debug())
+        .collect();
+    if value.chars().nth(QUOTE_MAX_CHARS).is_some() {
+        quoted.push('…');
     }
+    quoted
 }
 
 /// A timestamp is kept only when it is a real ISO-8601 instant: placeholders and unreadable
@@ -694,6 +705,13 @@ mod tests {
         // Inside an object we read, an unknown key's deep value is skipped like any other.
         let deep = format!("{}1{}", r#"{"a":"#.repeat(100_000), "}".repeat(100_000));
         assert!(parse(&with_detail_field("queueInfo", &deep)).is_ok());
+    }
+
+    #[test]
+    fn a_refusal_is_one_line_even_when_a_key_holds_a_newline() {
+        // Found by fuzzing: a syntax error inside an unknown key `"v\n"`.
+        let error = parse(b"  {\n\"v\\n\":z\"5\xee,\n\"ets\na").expect_err("refused");
+        assert!(!error.to_string().contains('\n'), "{error:?}");
     }
 
     #[test]
