@@ -1,6 +1,6 @@
 # The two commands of the README: `make local` runs the function on the sample events,
 # `make test` runs every test. Both install what they need on first use (infra/setup.sh).
-.PHONY: test local sam-build fuzz clean
+.PHONY: test local sam-build fuzz soak clean
 
 # The real binary on the sample events (or EVENTS="a.json b.json") against DynamoDB Local.
 local:
@@ -19,6 +19,10 @@ FUZZ_SECONDS ?= 600
 fuzz:
 	infra/setup.sh
 	infra/fuzz.sh $(FUZZ_SECONDS)
+
+# 100,000 events through the release binary (SOAK_EVENTS=...): memory, CPU, throughput.
+soak:
+	infra/with-dynamodb-local.sh infra/soak.sh
 
 clean:
 	infra/dynamodb-local.sh stop

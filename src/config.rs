@@ -2,15 +2,23 @@
 
 use std::env;
 
+use crate::metrics::Metrics;
+
 /// Days an item lives after its latest event when `RETENTION_DAYS` is not set.
 pub const DEFAULT_RETENTION_DAYS: u32 = 90;
 /// A century: anything longer is a typo.
 const MAX_RETENTION_DAYS: u32 = 36_500;
+/// CloudWatch namespace of the EMF metrics when `METRICS_NAMESPACE` is not set.
+pub const DEFAULT_METRICS_NAMESPACE: &str = "ConnectContactState";
+/// Metric splits when `METRICS_DIMENSIONS` is not set: by outcome, and by event type.
+pub const DEFAULT_METRICS_DIMENSIONS: &str = "Outcome,EventType";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub table_name: String,
     pub retention_days: u32,
+    /// `None` when `METRICS_NAMESPACE` is set empty: no EMF lines.
+    pub metrics: Option<Metrics>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,6 +29,8 @@ pub enum ConfigError {
         "RETENTION_DAYS must be a whole number of days from 1 to {MAX_RETENTION_DAYS}, got {0:?}"
     )]
     BadRetention(String),
+    #[error("METRICS_DIMENSIONS: {0}")]
+    BadDimensions(String),
 }
 
 impl Config {
@@ -42,9 +52,24 @@ impl Config {
                 .filter(|days| (1..=MAX_RETENTION_DAYS).contains(days))
                 .ok_or(ConfigError::BadRetention(days))?,
         };
+        let namespace =
+            var("METRICS_NAMESPACE").unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.into());
+        let metrics = if namespace.trim().is_empty() {
+            None
+        } else {
+            let dimensions =
+                var("METRICS_DIMENSIONS").unwrap_or_else(|| DEFAULT_METRICS_DIMENSIONS.into());
+            Some(Metrics {
+                namespace: namespace.trim().to_owned(),
+                dimension_sets: Metrics::parse_dimension_sets(&dimensions)
+                    .map_err(ConfigError::BadDimensions)?,
+                function_name: var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default(),
+            })
+        };
         Ok(Config {
             table_name,
             retention_days,
+            metrics,
         })
     }
 }
@@ -52,6 +77,7 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::Dimension;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         Config::from_vars(|name| {
@@ -87,5 +113,25 @@ mod tests {
         }
         let config = config(&[("TABLE_NAME", "contacts"), ("RETENTION_DAYS", "7")]);
         assert_eq!(config.map(|c| c.retention_days), Ok(7));
+    }
+
+    #[test]
+    fn metrics_are_on_by_default_split_by_outcome_and_event_type() {
+        let config = config(&[("TABLE_NAME", "t"), ("AWS_LAMBDA_FUNCTION_NAME", "f")]);
+        let metrics = config.expect("valid").metrics.expect("on");
+        assert_eq!(metrics.namespace, "ConnectContactState");
+        assert_eq!(
+            metrics.dimension_sets,
+            vec![vec![Dimension::Outcome], vec![Dimension::EventType]]
+        );
+        assert_eq!(metrics.function_name, "f");
+    }
+
+    #[test]
+    fn an_empty_namespace_turns_metrics_off_and_unknown_dimensions_fail_init() {
+        let off = config(&[("TABLE_NAME", "t"), ("METRICS_NAMESPACE", "")]);
+        assert_eq!(off.expect("valid").metrics, None);
+        let bad = config(&[("TABLE_NAME", "t"), ("METRICS_DIMENSIONS", "ContactId")]);
+        assert!(matches!(bad, Err(ConfigError::BadDimensions(_))));
     }
 }

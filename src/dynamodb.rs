@@ -6,13 +6,17 @@
 //! <https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html>.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
-use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::{BoxError, DisplayErrorContext};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use serde::Deserialize;
@@ -20,7 +24,7 @@ use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value};
 
 use contact_state_core::event::FACT_ATTRIBUTES;
 use contact_state_core::plan::{Guard, Stored, Write};
-use contact_state_core::store::{ContactStore, StoreError, WriteOutcome};
+use contact_state_core::store::{Answer, ContactStore, StoreError, WriteOutcome};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -78,8 +82,9 @@ impl DynamoDbStore {
 }
 
 impl ContactStore for DynamoDbStore {
-    async fn write(&self, write: &Write<'_>) -> Result<WriteOutcome, StoreError> {
+    async fn write(&self, write: &Write<'_>) -> Result<Answer, StoreError> {
         let update = UpdateExpression::of(write)?;
+        let attempts = Attempts::default();
         let request = self
             .client
             .update_item()
@@ -90,23 +95,61 @@ impl ContactStore for DynamoDbStore {
             .set_expression_attribute_names(Some(update.names))
             .set_expression_attribute_values(Some(update.values))
             .return_values(ReturnValue::AllOld)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        match request.send().await {
-            Ok(output) => Ok(WriteOutcome::Written {
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .customize()
+            .interceptor(attempts.clone());
+        let outcome = match request.send().await {
+            Ok(output) => WriteOutcome::Written {
                 before: stored(output.attributes)?,
-            }),
+            },
             Err(error) => match error.into_service_error() {
                 UpdateItemError::ConditionalCheckFailedException(rejected) => {
-                    Ok(WriteOutcome::Rejected {
+                    WriteOutcome::Rejected {
                         current: stored(rejected.item)?,
-                    })
+                    }
                 }
-                other => Err(StoreError {
-                    operation: "UpdateItem",
-                    message: DisplayErrorContext(&other).to_string(),
-                }),
+                other => {
+                    return Err(StoreError {
+                        operation: "UpdateItem",
+                        message: format!(
+                            "{} (after {} attempts)",
+                            DisplayErrorContext(&other),
+                            attempts.count()
+                        ),
+                    });
+                }
             },
-        }
+        };
+        Ok(Answer {
+            outcome,
+            retries: attempts.count().saturating_sub(1),
+        })
+    }
+}
+
+/// Counts the HTTP attempts of one request (the SDK retries inside `send`).
+#[derive(Debug, Default, Clone)]
+struct Attempts(Arc<AtomicU32>);
+
+impl Attempts {
+    fn count(&self) -> u32 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl Intercept for Attempts {
+    fn name(&self) -> &'static str {
+        "Attempts"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _config: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 }
 

@@ -1,15 +1,18 @@
 //! One invocation: read the event, plan, write conditionally until the item reflects it, and log
 //! one line saying what happened.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::io::Write as _;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::value::RawValue;
 use tracing::{debug, info, warn};
 
-use contact_state_core::event::{self, ContactEvent, Refusal};
+use contact_state_core::event::{self, ContactEvent, EventType, Refusal};
 use contact_state_core::plan::{MAX_WRITES, Plan, Stored};
 use contact_state_core::store::{ContactStore, StoreError, WriteOutcome};
+
+use crate::metrics::{Metrics, Sample};
 
 /// What an accepted event did to its item (the `outcome` of the log line).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +46,20 @@ pub struct Report {
     pub requests: usize,
     /// Facts this event filled in.
     pub facts_filled: usize,
+    pub tally: Tally,
+}
+
+/// What the conversation with the table took, kept on failure too.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Conditional writes sent (each may have been retried by the SDK).
+    pub requests: usize,
+    /// Writes rejected because the item had moved on.
+    pub rejections: usize,
+    /// SDK retries across the writes.
+    pub retries: u32,
+    /// Time spent waiting for DynamoDB.
+    pub dynamodb_time: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -90,6 +107,7 @@ pub const DEADLINE_RESERVE: Duration = Duration::from_millis(500);
 pub struct Handler<S> {
     store: S,
     retention_days: u32,
+    metrics: Option<Metrics>,
 }
 
 impl<S: ContactStore> Handler<S> {
@@ -97,7 +115,14 @@ impl<S: ContactStore> Handler<S> {
         Handler {
             store,
             retention_days,
+            metrics: None,
         }
+    }
+
+    /// Also prints one EMF metrics line per event.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     pub fn store(&self) -> &S {
@@ -141,19 +166,22 @@ impl<S: ContactStore> Handler<S> {
             Ok(event) => event,
             Err(refusal) => {
                 warn!(outcome = "refused", reason = %refusal, "contact event");
+                self.measure("refused", "UNREADABLE", &Tally::default());
                 return Err(refusal.into());
             }
         };
+        let mut tally = Tally::default();
         let result = match budget {
-            None => self.apply(&event).await,
-            Some(budget) => tokio::time::timeout(budget, self.apply(&event))
+            None => self.apply(&event, &mut tally).await,
+            Some(budget) => tokio::time::timeout(budget, self.apply(&event, &mut tally))
                 .await
                 .unwrap_or(Err(HandlerError::OutOfTime(budget))),
         };
         let contact_id = event.contact_id.as_str();
         let event_type = event.event_type.as_str();
         let event_id = event.id.as_deref().unwrap_or_default();
-        match &result {
+        let dynamodb_ms = tally.dynamodb_time.as_secs_f64() * 1000.0;
+        let outcome = match &result {
             Ok(report) => {
                 let (state_before, state) = match &report.outcome {
                     Outcome::Applied {
@@ -169,42 +197,82 @@ impl<S: ContactStore> Handler<S> {
                     outcome = report.outcome.as_str(),
                     state,
                     stateBefore = state_before,
-                    requests = report.requests,
+                    requests = tally.requests,
+                    rejections = tally.rejections,
+                    retries = tally.retries,
+                    dynamodbMs = dynamodb_ms,
                     factsFilled = report.facts_filled,
                     "contact event"
                 );
+                report.outcome.as_str()
             }
-            Err(error) => warn!(
-                contactId = contact_id,
-                eventType = event_type,
-                eventId = event_id,
-                outcome = "failed",
-                reason = %error,
-                "contact event"
-            ),
-        }
-        result
+            Err(error) => {
+                warn!(
+                    contactId = contact_id,
+                    eventType = event_type,
+                    eventId = event_id,
+                    outcome = "failed",
+                    reason = %error,
+                    requests = tally.requests,
+                    rejections = tally.rejections,
+                    retries = tally.retries,
+                    dynamodbMs = dynamodb_ms,
+                    "contact event"
+                );
+                "failed"
+            }
+        };
+        let metric_type = match event.event_type {
+            EventType::Unknown(_) => "OTHER",
+            ref known => known.as_str(),
+        };
+        self.measure(outcome, metric_type, &tally);
+        result.map(|report| Report { tally, ..report })
     }
 
-    async fn apply(&self, event: &ContactEvent) -> Result<Report, HandlerError> {
+    /// Prints the event's EMF line, if metrics are on. One `write` per line, so lines from
+    /// the log subscriber and from here never interleave.
+    fn measure(&self, outcome: &'static str, event_type: &str, tally: &Tally) {
+        let Some(metrics) = &self.metrics else {
+            return;
+        };
+        let sample = Sample {
+            outcome,
+            event_type,
+            requests: tally.requests,
+            rejections: tally.rejections,
+            retries: tally.retries,
+            dynamodb_ms: tally.dynamodb_time.as_secs_f64() * 1000.0,
+        };
+        let mut line = metrics.line(&sample, now_ms());
+        line.push('\n');
+        // Metrics are best effort: a closed stdout must not fail the event.
+        let _ = std::io::stdout().lock().write_all(line.as_bytes());
+    }
+
+    async fn apply(&self, event: &ContactEvent, tally: &mut Tally) -> Result<Report, HandlerError> {
+        let report = |outcome, requests, facts_filled| Report {
+            outcome,
+            requests,
+            facts_filled,
+            tally: Tally::default(),
+        };
         let Some(plan) = Plan::from_event(event, now(), self.retention_days) else {
-            return Ok(Report {
-                outcome: Outcome::Ignored,
-                requests: 0,
-                facts_filled: 0,
-            });
+            return Ok(report(Outcome::Ignored, 0, 0));
         };
         // Optimistic: assume the item holds nothing newer; a rejection tells us what it holds.
         let mut stored = Stored::default();
         for requests in 1..=MAX_WRITES {
             let Some(write) = plan.write_against(&stored) else {
-                return Ok(Report {
-                    outcome: Outcome::Stale,
-                    requests: requests - 1,
-                    facts_filled: 0,
-                });
+                return Ok(report(Outcome::Stale, requests - 1, 0));
             };
-            match self.store.write(&write).await? {
+            let started = Instant::now();
+            tally.requests = requests;
+            let answer = self.store.write(&write).await;
+            tally.dynamodb_time += started.elapsed();
+            let answer = answer?;
+            tally.retries += answer.retries;
+            match answer.outcome {
                 WriteOutcome::Written { before } => {
                     let facts_filled = write
                         .facts
@@ -222,13 +290,12 @@ impl<S: ContactStore> Handler<S> {
                     } else {
                         Outcome::Stale
                     };
-                    return Ok(Report {
-                        outcome,
-                        requests,
-                        facts_filled,
-                    });
+                    return Ok(report(outcome, requests, facts_filled));
                 }
-                WriteOutcome::Rejected { current } => stored = current,
+                WriteOutcome::Rejected { current } => {
+                    tally.rejections += 1;
+                    stored = current;
+                }
             }
         }
         Err(HandlerError::Contended)
@@ -239,4 +306,10 @@ fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs() as i64)
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as u64)
 }

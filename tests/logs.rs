@@ -138,3 +138,29 @@ async fn at_debug_the_whole_event_is_logged() {
     .await;
     assert!(lines.iter().any(|line| line.contains("Jane Q. Customer")));
 }
+
+/// Metrics ride on the logs: one EMF line per event, split by outcome and event type, with no
+/// customer data either (checked above, on the same lines).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_event_gets_one_emf_metrics_line() {
+    let events = events_with_customer_data();
+    let count = events.len();
+    let lines = logs_of("INFO", events).await;
+    let emf: Vec<Value> = lines
+        .iter()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|record| record.get("_aws").is_some())
+        .collect();
+    assert_eq!(emf.len(), count);
+    for record in &emf {
+        let directive = &record["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Namespace"], "ConnectContactState");
+        assert_eq!(directive["Dimensions"], json!([["Outcome"], ["EventType"]]));
+        assert_eq!(record["Events"], 1);
+        assert!(record["DynamoDbLatency"].is_number());
+    }
+    let outcomes = |outcome: &str| emf.iter().filter(|r| r["Outcome"] == outcome).count();
+    assert_eq!(outcomes("refused"), 3);
+    assert!(outcomes("applied") >= 10);
+    assert!(outcomes("stale") >= 1);
+}

@@ -14,6 +14,24 @@ pub enum WriteOutcome {
     Rejected { current: Stored },
 }
 
+/// What the store answered, and how many times it had to retry to get that answer (throttling,
+/// 5xx, lost connections), for logs and metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub outcome: WriteOutcome,
+    pub retries: u32,
+}
+
+impl From<WriteOutcome> for Answer {
+    /// An answer that took no retries.
+    fn from(outcome: WriteOutcome) -> Answer {
+        Answer {
+            outcome,
+            retries: 0,
+        }
+    }
+}
+
 /// A failure after the store's own retries: the event was not (or not surely) persisted.
 #[derive(Debug, thiserror::Error)]
 #[error("{operation} failed: {message}")]
@@ -23,8 +41,5 @@ pub struct StoreError {
 }
 
 pub trait ContactStore {
-    fn write(
-        &self,
-        write: &Write<'_>,
-    ) -> impl Future<Output = Result<WriteOutcome, StoreError>> + Send;
+    fn write(&self, write: &Write<'_>) -> impl Future<Output = Result<Answer, StoreError>> + Send;
 }

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use connect_contact_state::event::RoutingStep;
 use connect_contact_state::plan::{Guard, Stored, Write};
-use connect_contact_state::store::{ContactStore, StoreError, WriteOutcome};
+use connect_contact_state::store::{Answer, ContactStore, StoreError, WriteOutcome};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemoryItem {
@@ -52,13 +52,14 @@ pub struct MemoryStore {
 }
 
 impl ContactStore for MemoryStore {
-    async fn write(&self, write: &Write<'_>) -> Result<WriteOutcome, StoreError> {
+    async fn write(&self, write: &Write<'_>) -> Result<Answer, StoreError> {
         let mut items = self.items.lock().expect("not poisoned");
         let item = items.entry(write.contact_id.to_owned()).or_default();
         if !item.admits(write) {
             return Ok(WriteOutcome::Rejected {
                 current: item.stored(),
-            });
+            }
+            .into());
         }
         let before = item.stored();
         if let Some(change) = write.state {
@@ -80,6 +81,6 @@ impl ContactStore for MemoryStore {
             }
         }
         item.facts.sort();
-        Ok(WriteOutcome::Written { before })
+        Ok(WriteOutcome::Written { before }.into())
     }
 }
