@@ -84,7 +84,7 @@ impl DynamoDbStore {
 impl ContactStore for DynamoDbStore {
     async fn write(&self, write: &Write<'_>) -> Result<Answer, StoreError> {
         let update = UpdateExpression::of(write)?;
-        let attempts = Attempts::default();
+        let attempts = RequestCounter::default();
         let request = self
             .client
             .update_item()
@@ -127,19 +127,25 @@ impl ContactStore for DynamoDbStore {
     }
 }
 
-/// Counts the HTTP attempts of one request (the SDK retries inside `send`).
+/// Counts HTTP attempts (the SDK retries inside `send`): of one request when added to it, of
+/// every request when added to the client (the tests do).
 #[derive(Debug, Default, Clone)]
-struct Attempts(Arc<AtomicU32>);
+pub struct RequestCounter(Arc<AtomicU32>);
 
-impl Attempts {
-    fn count(&self) -> u32 {
+impl RequestCounter {
+    pub fn count(&self) -> u32 {
         self.0.load(Ordering::Relaxed)
+    }
+
+    /// The count so far, starting again from zero.
+    pub fn take(&self) -> usize {
+        self.0.swap(0, Ordering::Relaxed) as usize
     }
 }
 
-impl Intercept for Attempts {
+impl Intercept for RequestCounter {
     fn name(&self) -> &'static str {
-        "Attempts"
+        "RequestCounter"
     }
 
     fn read_before_transmit(

@@ -17,9 +17,6 @@ use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use connect_contact_state::dynamodb::DynamoDbStore;
 use connect_contact_state::event::FACT_ATTRIBUTES;
@@ -38,30 +35,7 @@ pub fn endpoint() -> String {
 }
 
 /// Counts HTTP requests (every attempt, retries included) sent to DynamoDB.
-#[derive(Debug, Default, Clone)]
-pub struct RequestCounter(Arc<AtomicUsize>);
-
-impl RequestCounter {
-    pub fn take(&self) -> usize {
-        self.0.swap(0, Ordering::SeqCst)
-    }
-}
-
-impl Intercept for RequestCounter {
-    fn name(&self) -> &'static str {
-        "RequestCounter"
-    }
-
-    fn read_before_transmit(
-        &self,
-        _context: &BeforeTransmitInterceptorContextRef<'_>,
-        _components: &RuntimeComponents,
-        _config: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        Ok(())
-    }
-}
+pub use connect_contact_state::dynamodb::RequestCounter;
 
 pub struct Table {
     pub name: String,
