@@ -94,6 +94,19 @@ async fn no_customer_data_reaches_the_logs_at_info() {
     }
 }
 
+/// The field names of README.md's log contract table.
+fn documented_fields() -> Vec<String> {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let table = readme.split("<!-- log-fields -->").nth(1).expect("table");
+    table
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `"))
+        .filter_map(|rest| rest.split_once('`'))
+        .map(|(name, _)| name.to_owned())
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_gets_one_json_line_with_the_documented_fields() {
     let events = events_with_customer_data();
@@ -108,8 +121,12 @@ async fn every_event_gets_one_json_line_with_the_documented_fields() {
         .filter(|record| record["fields"]["message"] == "contact event")
         .collect();
     assert_eq!(per_event.len(), count, "{lines:#?}");
+    let documented = documented_fields();
     for record in per_event {
         let fields = &record["fields"];
+        for name in fields.as_object().expect("fields").keys() {
+            assert!(documented.contains(name), "{name} is not in the README: {record}");
+        }
         let outcome = fields["outcome"].as_str().expect("outcome");
         match outcome {
             "applied" | "stale" | "ignored" => {

@@ -5,13 +5,16 @@ Run by `make test` (infra/test.sh) with the project's venv.
 """
 
 import os
+import re
 import unittest
 from pathlib import Path
 
 from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+README = ROOT / "README.md"
 TABLE_ARN = {"Fn::GetAtt": ["ContactStateTable", "Arn"]}
 FAILED_EVENTS_QUEUE_ARN = {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}
 # Logs only: CreateLogGroup, CreateLogStream, PutLogEvents.
@@ -126,6 +129,82 @@ class TemplateSecurity(unittest.TestCase):
         self.assertTrue(properties["SSESpecification"]["SSEEnabled"])
         self.assertTrue(properties["DeletionProtectionEnabled"])
         self.assertEqual(table["DeletionPolicy"], "Retain")
+
+
+
+def documented_log_fields():
+    """The log contract: the field names in README.md's table between the log-fields markers."""
+    text = README.read_text()
+    table = text.split("<!-- log-fields -->")[1]
+    return set(re.findall(r"^\| `(\w+)` \|", table, flags=re.MULTILINE))
+
+
+class TemplateOperations(unittest.TestCase):
+    """What an operator gets from a deployed stack: saved queries, alarms, metrics settings."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.resources = generated()
+
+    def of_type(self, kind):
+        return {name: r for name, r in self.resources.items() if r["Type"] == kind}
+
+    def test_saved_queries_cover_history_refusals_outcomes_slow_writes_and_errors(self):
+        queries = self.of_type("AWS::Logs::QueryDefinition")
+        names = sorted(q["Properties"]["Name"]["Fn::Sub"].rsplit("/", 1)[1] for q in queries.values())
+        self.assertEqual(
+            names,
+            ["errors", "one-contact-history", "outcomes-per-hour", "refused-events", "slowest-writes"],
+        )
+        for query in queries.values():
+            self.assertEqual(query["Properties"]["LogGroupNames"], [{"Ref": "ContactStateLogGroup"}])
+
+    def test_saved_queries_read_only_documented_log_fields(self):
+        documented = documented_log_fields()
+        self.assertIn("contactId", documented)
+        for name, query in self.of_type("AWS::Logs::QueryDefinition").items():
+            used = set(re.findall(r"fields\.(\w+)", query["Properties"]["QueryString"]))
+            self.assertTrue(used, name)
+            self.assertLessEqual(used, documented, f"{name} reads undocumented fields")
+
+    def alarm(self, namespace, metric):
+        alarms = [
+            a["Properties"]
+            for a in self.of_type("AWS::CloudWatch::Alarm").values()
+            if a["Properties"]["Namespace"] == namespace and a["Properties"]["MetricName"] == metric
+        ]
+        self.assertTrue(alarms, f"no alarm on {namespace} {metric}")
+        for alarm in alarms:
+            self.assertEqual(alarm["AlarmActions"], [{"Ref": "AlarmTopic"}])
+            self.assertEqual(alarm["TreatMissingData"], "notBreaching")
+        return alarms
+
+    def test_alarms_watch_function_errors_and_throttles(self):
+        for metric in ("Errors", "Throttles"):
+            (alarm,) = self.alarm("AWS/Lambda", metric)
+            self.assertEqual(
+                alarm["Dimensions"], [{"Name": "FunctionName", "Value": {"Ref": "ContactStateFunction"}}]
+            )
+
+    def test_alarms_watch_messages_waiting_in_both_failure_queues(self):
+        alarms = self.alarm("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+        queues = sorted(a["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in alarms)
+        self.assertEqual(queues, ["DeliveryDeadLetterQueue", "FailedEventsQueue"])
+
+    def test_an_alarm_email_is_subscribed_only_when_given(self):
+        (subscription,) = self.of_type("AWS::SNS::Subscription").values()
+        self.assertEqual(subscription["Condition"], "HasAlarmEmail")
+        self.assertEqual(subscription["Properties"]["Endpoint"], {"Ref": "AlarmEmail"})
+
+    def test_metrics_namespace_and_dimensions_are_parameters(self):
+        variables = self.resources["ContactStateFunction"]["Properties"]["Environment"]["Variables"]
+        self.assertEqual(variables["METRICS_NAMESPACE"], {"Ref": "MetricsNamespace"})
+        self.assertEqual(variables["METRICS_DIMENSIONS"], {"Ref": "MetricsDimensions"})
+
+    def test_the_log_group_keeps_logs_for_the_retention_parameter(self):
+        group = self.resources["ContactStateLogGroup"]["Properties"]
+        self.assertEqual(group["RetentionInDays"], {"Ref": "LogRetentionDays"})
+        self.assertEqual(group["LogGroupName"], {"Fn::Sub": "/aws/lambda/${ContactStateFunction}"})
 
 
 if __name__ == "__main__":
