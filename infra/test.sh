@@ -15,10 +15,17 @@ say "checkov template.yaml"
 .local/checkov/bin/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml
 mkdir -p .local/run
 say "template tests (the role, the rule, the table as SAM generates them)"
-AWS_DEFAULT_REGION=us-east-1 .local/venv/bin/python -m unittest discover -s infra/tests -v 2>&1 \
-  | tee .local/run/template-test.log
+AWS_DEFAULT_REGION=us-east-1 .local/venv/bin/python -m unittest discover -s infra/tests \
+  -p 'test_template.py' -v 2>&1 | tee .local/run/template-test.log
 say "cargo test (unit, property, DynamoDB Local, real binary, faults, hostile input, logs)"
 cargo test --workspace 2>&1 | tee .local/run/cargo-test.log
+say "redrive tests (moto SQS, the binary behind local-lambda's Invoke API, DynamoDB Local)"
+cargo build --quiet -p connect-contact-state -p local-lambda --bins
+target_dir=$(cargo metadata --format-version 1 --no-deps \
+  | .local/venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+CONTACT_STATE_BINARY="$target_dir/debug/contact-state" LOCAL_LAMBDA_BINARY="$target_dir/debug/local-lambda" \
+  .local/venv/bin/python -m unittest discover -s infra/tests -p 'test_redrive.py' -v 2>&1 \
+  | tee .local/run/redrive-test.log
 say "fuzzing reading and planning for ${FUZZ_SECONDS:-30} s"
 infra/fuzz.sh "${FUZZ_SECONDS:-30}"
 say "sam build: an arm64 bootstrap"
@@ -27,7 +34,9 @@ infra/sam-build.sh
 {
   awk '/^test result:/ { passed += $4; failed += $6 } END { print passed + 0, failed + 0 }' \
     .local/run/cargo-test.log
-  awk '/^Ran [0-9]+ test/ { ran = $2 } /^FAILED/ { split($0, f, /[=,)]/); failed = f[2] + f[4] }
-       END { print ran - failed, failed + 0 }' .local/run/template-test.log
+  for log in .local/run/template-test.log .local/run/redrive-test.log; do
+    awk '/^Ran [0-9]+ test/ { ran = $2 } /^FAILED/ { split($0, f, /[=,)]/); failed = f[2] + f[4] }
+         END { print ran - failed, failed + 0 }' "$log"
+  done
 } | awk '{ passed += $1; failed += $2 } END { printf "%d passed, %d failed\n", passed, failed }'
 

@@ -125,7 +125,10 @@ async fn every_event_gets_one_json_line_with_the_documented_fields() {
     for record in per_event {
         let fields = &record["fields"];
         for name in fields.as_object().expect("fields").keys() {
-            assert!(documented.contains(name), "{name} is not in the README: {record}");
+            assert!(
+                documented.contains(name),
+                "{name} is not in the README: {record}"
+            );
         }
         let outcome = fields["outcome"].as_str().expect("outcome");
         match outcome {

@@ -3,6 +3,10 @@
 //! (<https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html>) and the environment
 //! Lambda gives its processes. Several processes may poll one [`RuntimeApi`] at once, as
 //! concurrent execution environments of one function do.
+//!
+//! The same address also answers the Lambda `Invoke` API, synchronous invocations only
+//! (<https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html>), so AWS SDKs and tools that
+//! invoke a function (the redrive command) can be pointed at it with `AWS_ENDPOINT_URL_LAMBDA`.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -29,6 +33,7 @@ pub type Answer = Result<String, String>;
 
 const FUNCTION_NAME: &str = "contact-state";
 const INVOCATION_PREFIX: &str = "/2018-06-01/runtime/invocation/";
+const INVOKE_API_PREFIX: &str = "/2015-03-31/functions/";
 
 struct Pending {
     request_id: String,
@@ -37,6 +42,8 @@ struct Pending {
 }
 
 struct Shared {
+    submit: mpsc::Sender<Pending>,
+    next_id: AtomicU64,
     queue: Mutex<mpsc::Receiver<Pending>>,
     waiting: Mutex<HashMap<String, oneshot::Sender<Answer>>>,
     init_errors: Mutex<Vec<String>>,
@@ -46,9 +53,7 @@ struct Shared {
 /// The Runtime API endpoint and its invocation queue.
 pub struct RuntimeApi {
     address: SocketAddr,
-    submit: mpsc::Sender<Pending>,
     shared: Arc<Shared>,
-    next_id: AtomicU64,
 }
 
 impl RuntimeApi {
@@ -58,6 +63,8 @@ impl RuntimeApi {
         let address = listener.local_addr()?;
         let (submit, queue) = mpsc::channel(1024);
         let shared = Arc::new(Shared {
+            submit,
+            next_id: AtomicU64::new(1),
             queue: Mutex::new(queue),
             waiting: Mutex::new(HashMap::new()),
             init_errors: Mutex::new(Vec::new()),
@@ -76,12 +83,7 @@ impl RuntimeApi {
                 });
             }
         });
-        Ok(RuntimeApi {
-            address,
-            submit,
-            shared,
-            next_id: AtomicU64::new(1),
-        })
+        Ok(RuntimeApi { address, shared })
     }
 
     /// The value of `AWS_LAMBDA_RUNTIME_API` for the processes.
@@ -91,6 +93,17 @@ impl RuntimeApi {
 
     /// Queues one event and waits for whichever process takes it to answer.
     pub async fn invoke(&self, payload: impl Into<Bytes>) -> Answer {
+        self.shared.invoke(payload.into()).await
+    }
+
+    /// Errors the processes reported during init (`/runtime/init/error`).
+    pub async fn init_errors(&self) -> Vec<String> {
+        self.shared.init_errors.lock().await.clone()
+    }
+}
+
+impl Shared {
+    async fn invoke(&self, payload: Bytes) -> Answer {
         let request_id = format!(
             "00000000-0000-4000-8000-{:012}",
             self.next_id.fetch_add(1, Ordering::Relaxed)
@@ -98,7 +111,7 @@ impl RuntimeApi {
         let (answer, answered) = oneshot::channel();
         let pending = Pending {
             request_id,
-            payload: payload.into(),
+            payload,
             answer,
         };
         if self.submit.send(pending).await.is_err() {
@@ -107,11 +120,6 @@ impl RuntimeApi {
         answered
             .await
             .unwrap_or_else(|_| Err("the invocation was dropped".into()))
-    }
-
-    /// Errors the processes reported during init (`/runtime/init/error`).
-    pub async fn init_errors(&self) -> Vec<String> {
-        self.shared.init_errors.lock().await.clone()
     }
 }
 
@@ -127,6 +135,12 @@ async fn route(
         .await
         .map(|body| body.to_bytes())
         .unwrap_or_default();
+    if method == Method::POST
+        && path.starts_with(INVOKE_API_PREFIX)
+        && path.ends_with("/invocations")
+    {
+        return Ok(invoke_api(&shared, body).await);
+    }
     let text = String::from_utf8_lossy(&body).into_owned();
     if method == Method::GET && path == "/2018-06-01/runtime/invocation/next" {
         return Ok(next_invocation(&shared).await);
@@ -181,6 +195,21 @@ async fn next_invocation(shared: &Shared) -> Response<Full<Bytes>> {
         )),
     );
     headers.insert("Content-Type", header("application/json"));
+    response
+}
+
+/// `Invoke` (RequestResponse): 200 with the function's answer; a function error is flagged by
+/// the `X-Amz-Function-Error` header, as Lambda does.
+async fn invoke_api(shared: &Shared, payload: Bytes) -> Response<Full<Bytes>> {
+    let answer = shared.invoke(payload).await;
+    let failed = answer.is_err();
+    let mut response = Response::new(Full::new(Bytes::from(answer.unwrap_or_else(|e| e))));
+    let headers = response.headers_mut();
+    headers.insert("Content-Type", header("application/json"));
+    headers.insert("X-Amz-Executed-Version", header("$LATEST"));
+    if failed {
+        headers.insert("X-Amz-Function-Error", header("Unhandled"));
+    }
     response
 }
 

@@ -2,6 +2,10 @@
 //! files one by one, prints what each invocation answered, then the table's items.
 //!
 //!     local-lambda --function PATH --table NAME [--expect-refused PREFIX] EVENT.json...
+//!     local-lambda --serve --function PATH --table NAME
+//!
+//! `--serve` keeps the function running behind the Runtime API, whose address also answers the
+//! Lambda `Invoke` API: it prints `AWS_ENDPOINT_URL_LAMBDA=http://…` and runs until stopped.
 //!
 //! DynamoDB endpoint, region and credentials come from the standard AWS variables (set by
 //! infra/with-dynamodb-local.sh). Exits 1 if an invocation failed that was not expected to: files
@@ -16,6 +20,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use local_lambda::{RuntimeApi, spawn_function};
 
 struct Args {
+    serve: bool,
     function: PathBuf,
     table: String,
     refused_prefix: String,
@@ -26,8 +31,10 @@ fn args() -> Result<Args, String> {
     let mut args = std::env::args().skip(1);
     let (mut function, mut table, mut refused_prefix) = (None, None, "refused-".to_owned());
     let mut events = Vec::new();
+    let mut serve = false;
     while let Some(arg) = args.next() {
         match arg.as_str() {
+            "--serve" => serve = true,
             "--function" => function = args.next().map(PathBuf::from),
             "--table" => table = args.next(),
             "--expect-refused" => refused_prefix = args.next().unwrap_or_default(),
@@ -35,6 +42,7 @@ fn args() -> Result<Args, String> {
         }
     }
     Ok(Args {
+        serve,
         function: function.ok_or("--function PATH is required")?,
         table: table.ok_or("--table NAME is required")?,
         refused_prefix,
@@ -72,6 +80,20 @@ async fn run(args: &Args) -> Result<bool, String> {
         None,
     )
     .map_err(|e| format!("starting {}: {e}", args.function.display()))?;
+    if args.serve {
+        println!("AWS_ENDPOINT_URL_LAMBDA=http://{}", api.address());
+        let stopped = tokio::signal::ctrl_c();
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .map_err(|e| format!("signals: {e}"))?;
+        tokio::select! {
+            _ = stopped => {}
+            _ = terminate.recv() => {}
+            status = function.wait() => return Err(format!("the function exited: {status:?}")),
+        }
+        let _ = function.start_kill();
+        return Ok(true);
+    }
 
     println!("\n== Invocations ({} events)", args.events.len());
     let mut all_as_expected = true;
