@@ -40,6 +40,8 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(1);
 /// retried on a new connection.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// The most init spends warming the connection up.
+pub const WARM_UP_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The DynamoDB client with this function's retry policy: the SDK's standard mode (retries
 /// throttling, 5xx, timeouts and broken connections; client-side retry quota so an outage does not
@@ -72,11 +74,52 @@ pub struct DynamoDbStore {
     table_name: String,
 }
 
+/// A key no contact can have (contact ids are at most 256 characters): the warm-up's write
+/// targets it, on a condition that cannot hold, so it writes nothing.
+const WARM_UP_KEY: &str = concat!(
+    "connect-contact-state:warm-up:",
+    "longer-than-any-contact-id-------------------------------------------------------------",
+    "----------------------------------------------------------------------------------------",
+    "----------------------------------------------------------------------------------------",
+);
+
 impl DynamoDbStore {
     pub fn new(client: Client, table_name: impl Into<String>) -> Self {
         DynamoDbStore {
             client,
             table_name: table_name.into(),
+        }
+    }
+
+    /// Pays at init what the first event would otherwise pay: credentials, endpoint resolution,
+    /// DNS, the TCP and TLS handshake. A conditional `UpdateItem` (the only action the role has)
+    /// whose condition fails: nothing is written; it costs one write request unit per cold start.
+    /// Its answer does not matter: a failure here is logged by the caller and the first event
+    /// retries as usual.
+    pub async fn warm_up(&self) -> Result<(), StoreError> {
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table_name)
+            .key("contactId", AttributeValue::S(WARM_UP_KEY.to_owned()))
+            .update_expression("SET #never = :never")
+            .condition_expression("attribute_exists(#never) AND attribute_not_exists(#never)")
+            .expression_attribute_names("#never", "warmUp")
+            .expression_attribute_values(":never", AttributeValue::Bool(true))
+            .send();
+        // A slow table would hold init (and the first event) hostage: give up early.
+        let result = tokio::time::timeout(WARM_UP_TIMEOUT, request)
+            .await
+            .map_err(|_| StoreError {
+                operation: "warming up",
+                message: format!("no answer within {} ms", WARM_UP_TIMEOUT.as_millis()),
+            })?;
+        match result.map_err(|error| error.into_service_error()) {
+            Ok(_) | Err(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(()),
+            Err(other) => Err(StoreError {
+                operation: "warming up",
+                message: DisplayErrorContext(&other).to_string(),
+            }),
         }
     }
 }

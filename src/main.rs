@@ -11,6 +11,9 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env().inspect_err(|error| tracing::error!("init failed: {error}"))?;
     let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let store = DynamoDbStore::new(dynamodb::client(&aws), config.table_name);
+    if let Err(error) = store.warm_up().await {
+        tracing::warn!("{error}");
+    }
     let mut handler = Handler::new(store, config.retention_days);
     if let Some(metrics) = config.metrics {
         handler = handler.with_metrics(metrics);

@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -48,6 +48,8 @@ struct Shared {
     waiting: Mutex<HashMap<String, oneshot::Sender<Answer>>>,
     init_errors: Mutex<Vec<String>>,
     timeout: Duration,
+    /// When a process first asked for an invocation: the end of its init.
+    first_poll: tokio::sync::watch::Sender<Option<Instant>>,
 }
 
 /// The Runtime API endpoint and its invocation queue.
@@ -69,6 +71,7 @@ impl RuntimeApi {
             waiting: Mutex::new(HashMap::new()),
             init_errors: Mutex::new(Vec::new()),
             timeout,
+            first_poll: tokio::sync::watch::channel(None).0,
         });
         let server = Arc::clone(&shared);
         tokio::spawn(async move {
@@ -94,6 +97,16 @@ impl RuntimeApi {
     /// Queues one event and waits for whichever process takes it to answer.
     pub async fn invoke(&self, payload: impl Into<Bytes>) -> Answer {
         self.shared.invoke(payload.into()).await
+    }
+
+    /// Waits until a process has finished its init and asked for an invocation; returns when
+    /// the first one did.
+    pub async fn ready(&self) -> Instant {
+        let mut polls = self.shared.first_poll.subscribe();
+        match polls.wait_for(Option::is_some).await {
+            Ok(first) => first.unwrap_or_else(Instant::now),
+            Err(_) => Instant::now(),
+        }
     }
 
     /// Errors the processes reported during init (`/runtime/init/error`).
@@ -168,6 +181,13 @@ async fn route(
 }
 
 async fn next_invocation(shared: &Shared) -> Response<Full<Bytes>> {
+    shared.first_poll.send_if_modified(|first| {
+        let unset = first.is_none();
+        if unset {
+            *first = Some(Instant::now());
+        }
+        unset
+    });
     // One poller at a time takes from the queue; the others wait their turn, like idle
     // execution environments.
     let pending = shared.queue.lock().await.recv().await;
