@@ -44,20 +44,17 @@ fn usage(pid: u32) -> Usage {
             .and_then(|kib| kib.parse().ok())
             .expect(name)
     };
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and
-    // 13th, in clock ticks (USER_HZ = 100 on Linux).
-    let after_name = stat.rsplit_once(')').expect("stat").1;
-    let ticks: Vec<u64> = after_name
+    // Time on CPU in nanoseconds (user and system): the first field of schedstat.
+    let schedstat = std::fs::read_to_string(format!("/proc/{pid}/schedstat")).expect("schedstat");
+    let cpu_ns: u64 = schedstat
         .split_whitespace()
-        .skip(11)
-        .take(2)
-        .map(|t| t.parse().expect("ticks"))
-        .collect();
+        .next()
+        .and_then(|ns| ns.parse().ok())
+        .expect("schedstat");
     Usage {
         peak_rss_kib: field("VmHWM:"),
         rss_kib: field("VmRSS:"),
-        cpu: Duration::from_millis((ticks[0] + ticks[1]) * 10),
+        cpu: Duration::from_nanos(cpu_ns),
     }
 }
 
@@ -129,6 +126,13 @@ async fn run(table: &Table, events: usize, checkpoints: &[usize]) -> Run {
         }
         recorded.push((done, usage(pid), started.elapsed()));
     }
+    // Stopped as Lambda stops an environment (SIGTERM), so a profiler wrapped around the
+    // binary (CONTACT_STATE_BINARY) can write its report.
+    let mut function = function;
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    let _ = tokio::time::timeout(Duration::from_secs(30), function.wait()).await;
     Run {
         checkpoints: recorded,
         lifecycles,
