@@ -1,6 +1,6 @@
 # The two commands of the README: `make local` runs the function on the sample events,
 # `make test` runs every test. Both install what they need on first use (infra/setup.sh).
-.PHONY: test local sam-build fuzz soak clean
+.PHONY: test local sam-build fuzz soak bench clean
 
 # The real binary on the sample events (or EVENTS="a.json b.json") against DynamoDB Local.
 local:
@@ -23,6 +23,10 @@ fuzz:
 # 100,000 events through the release binary (SOAK_EVENTS=...): memory, CPU, throughput.
 soak:
 	infra/with-dynamodb-local.sh infra/soak.sh
+
+# The README's performance figures: criterion, cold start, RSS and CPU per event, zip size.
+bench:
+	infra/with-dynamodb-local.sh infra/bench.sh
 
 clean:
 	infra/dynamodb-local.sh stop

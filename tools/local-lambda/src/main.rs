@@ -3,9 +3,14 @@
 //!
 //!     local-lambda --function PATH --table NAME [--expect-refused PREFIX] EVENT.json...
 //!     local-lambda --serve --function PATH --table NAME
+//!     local-lambda --bench-cold-start RUNS --function PATH --table NAME EVENT.json
 //!
 //! `--serve` keeps the function running behind the Runtime API, whose address also answers the
 //! Lambda `Invoke` API: it prints `AWS_ENDPOINT_URL_LAMBDA=http://…` and runs until stopped.
+//!
+//! `--bench-cold-start` starts the function RUNS times and measures, as medians: process start →
+//! first Runtime API poll (init), → first invocation answered, the first invocation itself, and a
+//! warm one (each invocation a new contact, so every one writes).
 //!
 //! DynamoDB endpoint, region and credentials come from the standard AWS variables (set by
 //! infra/with-dynamodb-local.sh). Exits 1 if an invocation failed that was not expected to: files
@@ -14,13 +19,14 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use local_lambda::{RuntimeApi, spawn_function};
 
 struct Args {
     serve: bool,
+    bench_runs: Option<usize>,
     function: PathBuf,
     table: String,
     refused_prefix: String,
@@ -32,9 +38,17 @@ fn args() -> Result<Args, String> {
     let (mut function, mut table, mut refused_prefix) = (None, None, "refused-".to_owned());
     let mut events = Vec::new();
     let mut serve = false;
+    let mut bench_runs = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--serve" => serve = true,
+            "--bench-cold-start" => {
+                bench_runs = Some(
+                    args.next()
+                        .and_then(|runs| runs.parse().ok())
+                        .ok_or("--bench-cold-start takes a number of runs")?,
+                )
+            }
             "--function" => function = args.next().map(PathBuf::from),
             "--table" => table = args.next(),
             "--expect-refused" => refused_prefix = args.next().unwrap_or_default(),
@@ -43,6 +57,7 @@ fn args() -> Result<Args, String> {
     }
     Ok(Args {
         serve,
+        bench_runs,
         function: function.ok_or("--function PATH is required")?,
         table: table.ok_or("--table NAME is required")?,
         refused_prefix,
@@ -70,6 +85,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: &Args) -> Result<bool, String> {
+    if let Some(runs) = args.bench_runs {
+        return bench_cold_start(args, runs).await.map(|()| true);
+    }
     let api = RuntimeApi::start(Duration::from_secs(10))
         .await
         .map_err(|e| format!("starting the Runtime API: {e}"))?;
@@ -122,6 +140,86 @@ async fn run(args: &Args) -> Result<bool, String> {
     println!("\n== Items in {} ({})", args.table, items.len());
     print_items(&items);
     Ok(all_as_expected && init_errors.is_empty())
+}
+
+/// Medians of the cold start figures over `runs` fresh processes.
+async fn bench_cold_start(args: &Args, runs: usize) -> Result<(), String> {
+    const WARM: usize = 20;
+    let path = args
+        .events
+        .first()
+        .ok_or("--bench-cold-start needs an EVENT.json")?;
+    let template: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?,
+    )
+    .map_err(|e| format!("{}: {e}", path.display()))?;
+    let event = |run: usize, n: usize| {
+        let mut event = template.clone();
+        event["detail"]["contactId"] = format!("bench-{}-{run}-{n}", std::process::id()).into();
+        event.to_string()
+    };
+    let (mut init, mut first_answered, mut first, mut warm) = (vec![], vec![], vec![], vec![]);
+    for run in 0..runs {
+        let api = RuntimeApi::start(Duration::from_secs(10))
+            .await
+            .map_err(|e| format!("starting the Runtime API: {e}"))?;
+        let started = Instant::now();
+        let mut function = spawn_function(
+            &args.function,
+            &api.address(),
+            &[("TABLE_NAME", args.table.as_str())],
+            Some(std::process::Stdio::null()),
+        )
+        .map_err(|e| format!("starting {}: {e}", args.function.display()))?;
+        let polled = api.ready().await;
+        init.push(polled - started);
+        let sent = Instant::now();
+        api.invoke(event(run, 0)).await?;
+        first.push(sent.elapsed());
+        first_answered.push(started.elapsed());
+        let mut latencies = Vec::with_capacity(WARM);
+        for n in 1..=WARM {
+            let sent = Instant::now();
+            api.invoke(event(run, n)).await?;
+            latencies.push(sent.elapsed());
+        }
+        warm.push(median(&mut latencies));
+        let _ = function.start_kill();
+        let _ = function.wait().await;
+    }
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let (init, first_answered) = (median(&mut init), median(&mut first_answered));
+    let (first, warm) = (median(&mut first), median(&mut warm));
+    println!(
+        "cold start of {} ({runs} runs, medians)",
+        args.function.display()
+    );
+    println!(
+        "  process start -> first Runtime API poll (init): {:8.2} ms",
+        ms(init)
+    );
+    println!(
+        "  process start -> first invocation answered:     {:8.2} ms",
+        ms(first_answered)
+    );
+    println!(
+        "  first invocation:                                {:8.2} ms",
+        ms(first)
+    );
+    println!(
+        "  warm invocation (median of {WARM} per run):         {:8.2} ms",
+        ms(warm)
+    );
+    println!(
+        "  first / warm:                                    {:8.2}",
+        ms(first) / ms(warm).max(f64::EPSILON)
+    );
+    Ok(())
+}
+
+fn median(values: &mut [Duration]) -> Duration {
+    values.sort();
+    values.get(values.len() / 2).copied().unwrap_or_default()
 }
 
 fn file_name(path: &Path) -> String {
