@@ -17,7 +17,7 @@ use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_dynamodb::error::{BoxError, DisplayErrorContext};
+use aws_sdk_dynamodb::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use serde::Deserialize;
@@ -73,19 +73,11 @@ pub fn config(sdk: &SdkConfig) -> aws_sdk_dynamodb::config::Builder {
         .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
 }
 
+#[derive(Clone)]
 pub struct DynamoDbStore {
     client: Client,
     table_name: String,
 }
-
-/// A key no contact can have (contact ids are at most 256 characters): the warm-up's write
-/// targets it, on a condition that cannot hold, so it writes nothing.
-const WARM_UP_KEY: &str = concat!(
-    "connect-contact-state:warm-up:",
-    "longer-than-any-contact-id-------------------------------------------------------------",
-    "----------------------------------------------------------------------------------------",
-    "----------------------------------------------------------------------------------------",
-);
 
 impl DynamoDbStore {
     pub fn new(client: Client, table_name: impl Into<String>) -> Self {
@@ -96,20 +88,23 @@ impl DynamoDbStore {
     }
 
     /// Pays at init what the first event would otherwise pay: credentials, endpoint resolution,
-    /// DNS, the TCP and TLS handshake. A conditional `UpdateItem` (the only action the role has)
-    /// whose condition fails: nothing is written; it costs one write request unit per cold start.
-    /// Its answer does not matter: a failure here is logged by the caller and the first event
-    /// retries as usual.
+    /// DNS, the TCP and TLS handshake, request signing. The request is an `UpdateItem` (the only
+    /// action the role has) that DynamoDB refuses as invalid — it names a value placeholder it
+    /// does not define — after authenticating it and before touching the table: nothing is
+    /// written or billed, and the answer comes back without a storage round trip.
     pub async fn warm_up(&self) -> Result<(), StoreError> {
         let request = self
             .client
             .update_item()
             .table_name(&self.table_name)
-            .key("contactId", AttributeValue::S(WARM_UP_KEY.to_owned()))
-            .update_expression("SET #never = :never")
-            .condition_expression("attribute_exists(#never) AND attribute_not_exists(#never)")
-            .expression_attribute_names("#never", "warmUp")
-            .expression_attribute_values(":never", AttributeValue::Bool(true))
+            .key("contactId", AttributeValue::S("warm-up".to_owned()))
+            .update_expression("SET #warmUp = :undefined")
+            .expression_attribute_names("#warmUp", "warmUp")
+            .customize()
+            // One attempt: a refused request is the expected answer, not one to retry.
+            .config_override(aws_sdk_dynamodb::config::Builder::default().retry_config(
+                RetryConfig::standard().with_max_attempts(1),
+            ))
             .send();
         // A slow table would hold init (and the first event) hostage: give up early.
         let result = tokio::time::timeout(WARM_UP_TIMEOUT, request)
@@ -118,11 +113,13 @@ impl DynamoDbStore {
                 operation: "warming up",
                 message: format!("no answer within {} ms", WARM_UP_TIMEOUT.as_millis()),
             })?;
-        match result.map_err(|error| error.into_service_error()) {
-            Ok(_) | Err(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(()),
-            Err(other) => Err(StoreError {
+        match result {
+            Ok(_) => Ok(()),
+            // DynamoDB answered (`ValidationException`): connection, credentials and signing work.
+            Err(error) if error.code() == Some("ValidationException") => Ok(()),
+            Err(error) => Err(StoreError {
                 operation: "warming up",
-                message: DisplayErrorContext(&other).to_string(),
+                message: DisplayErrorContext(&error).to_string(),
             }),
         }
     }
