@@ -102,9 +102,10 @@ impl DynamoDbStore {
             .expression_attribute_names("#warmUp", "warmUp")
             .customize()
             // One attempt: a refused request is the expected answer, not one to retry.
-            .config_override(aws_sdk_dynamodb::config::Builder::default().retry_config(
-                RetryConfig::standard().with_max_attempts(1),
-            ))
+            .config_override(
+                aws_sdk_dynamodb::config::Builder::default()
+                    .retry_config(RetryConfig::standard().with_max_attempts(1)),
+            )
             .send();
         // A slow table would hold init (and the first event) hostage: give up early.
         let result = tokio::time::timeout(WARM_UP_TIMEOUT, request)
