@@ -41,7 +41,9 @@ def as_list(value):
     return value if isinstance(value, list) else [value]
 
 
-class TemplateSecurity(unittest.TestCase):
+class GeneratedTemplate(unittest.TestCase):
+    """Base: the generated resources, by logical id."""
+
     @classmethod
     def setUpClass(cls):
         cls.resources = generated()
@@ -49,6 +51,8 @@ class TemplateSecurity(unittest.TestCase):
     def of_type(self, kind):
         return {name: r for name, r in self.resources.items() if r["Type"] == kind}
 
+
+class TemplateSecurity(GeneratedTemplate):
     def function_role(self):
         function = self.resources["ContactStateFunction"]
         role_name = function["Properties"]["Role"]["Fn::GetAtt"][0]
@@ -139,15 +143,8 @@ def documented_log_fields():
     return set(re.findall(r"^\| `(\w+)` \|", table, flags=re.MULTILINE))
 
 
-class TemplateOperations(unittest.TestCase):
+class TemplateOperations(GeneratedTemplate):
     """What an operator gets from a deployed stack: saved queries, alarms, metrics settings."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.resources = generated()
-
-    def of_type(self, kind):
-        return {name: r for name, r in self.resources.items() if r["Type"] == kind}
 
     def test_saved_queries_cover_history_refusals_outcomes_slow_writes_and_errors(self):
         queries = self.of_type("AWS::Logs::QueryDefinition")
