@@ -6,8 +6,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 say() { printf '\n==> %s\n' "$*" >&2; }
-target_dir=$(cargo metadata --format-version 1 --no-deps \
-  | .local/venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+target_dir=$(infra/target-dir.sh)
 
 say "criterion: one event read and planned (no I/O) vs serde_json::from_slice::<Value> (goal <= 2)"
 cargo bench --quiet -p contact-state-core --bench event -- --warm-up-time 1 --measurement-time 3 \

@@ -11,7 +11,7 @@ seconds=${1:-30}
 corpus=.local/fuzz/corpus
 mkdir -p "$corpus" .local/run
 cp events/*.json "$corpus"/
-target_dir=${CARGO_TARGET_DIR:-$root/target}/fuzz
+target_dir=$(infra/target-dir.sh)/fuzz
 status=0
 .local/cargo/bin/cargo-fuzz run --fuzz-dir fuzz --sanitizer none --target-dir "$target_dir" \
   event "$corpus" -- -dict=fuzz/event.dict -max_total_time="$seconds" -max_len=262144 \

@@ -12,7 +12,7 @@ table=contact-state-local
 say "building contact-state and the local Runtime API (first build: a few minutes)"
 cargo build --bin contact-state -p connect-contact-state
 cargo build --bin local-lambda -p local-lambda
-target=$(cargo metadata --format-version 1 --no-deps | .local/venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+target=$(infra/target-dir.sh)
 say "creating table $table from template.yaml"
 .local/venv/bin/python infra/create_table.py --table "$table"
 # The sample events are dated 2024: keep their items for a century instead of the default 90 days,

@@ -6,6 +6,6 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 cargo build --release --quiet --bin contact-state
-target_dir=${CARGO_TARGET_DIR:-$root/target}
+target_dir=$(infra/target-dir.sh)
 CONTACT_STATE_BINARY="$target_dir/release/contact-state" SOAK_EVENTS="${SOAK_EVENTS:-100000}" \
   cargo test --quiet --test load soak -- --ignored --nocapture

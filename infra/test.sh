@@ -21,8 +21,7 @@ say "cargo test (unit, property, DynamoDB Local, real binary, faults, hostile in
 cargo test --workspace 2>&1 | tee .local/run/cargo-test.log
 say "redrive tests (moto SQS, the binary behind local-lambda's Invoke API, DynamoDB Local)"
 cargo build --quiet -p connect-contact-state -p local-lambda --bins
-target_dir=$(cargo metadata --format-version 1 --no-deps \
-  | .local/venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+target_dir=$(infra/target-dir.sh)
 CONTACT_STATE_BINARY="$target_dir/debug/contact-state" LOCAL_LAMBDA_BINARY="$target_dir/debug/local-lambda" \
   .local/venv/bin/python -m unittest discover -s infra/tests -p 'test_redrive.py' -v 2>&1 \
   | tee .local/run/redrive-test.log

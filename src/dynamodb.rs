@@ -214,7 +214,8 @@ struct StoredKeys {
     last_event_at: Option<i64>,
 }
 
-fn stored(item: Option<Item>) -> Result<Stored, StoreError> {
+/// The planner's view of a stored item (ordering keys, which facts it has); empty for none.
+pub fn stored(item: Option<Item>) -> Result<Stored, StoreError> {
     let Some(item) = item else {
         return Ok(Stored::default());
     };

@@ -19,10 +19,10 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use local_lambda::{RuntimeApi, spawn_function};
+use local_lambda::RuntimeApi;
 use support::corpus::{lifecycle, stream};
 use support::{
-    BINARY, RETENTION_DAYS, Table, by_contact, concurrently, endpoint, fresh_table,
+    BINARY, Table, by_contact, concurrently, endpoint, fresh_table, spawn_binary_for,
     true_order_items,
 };
 
@@ -89,19 +89,7 @@ async fn run(table: &Table, events: usize, checkpoints: &[usize]) -> Run {
     let api = RuntimeApi::start(Duration::from_secs(10))
         .await
         .expect("runtime API");
-    let retention = RETENTION_DAYS.to_string();
-    let function = spawn_function(
-        &binary(),
-        &api.address(),
-        &[
-            ("TABLE_NAME", table.name.as_str()),
-            ("AWS_ENDPOINT_URL_DYNAMODB", endpoint().as_str()),
-            ("AWS_LAMBDA_LOG_LEVEL", "WARN"),
-            ("RETENTION_DAYS", &retention),
-        ],
-        Some(Stdio::null()),
-    )
-    .expect("spawn contact-state");
+    let function = spawn_binary_for(&binary(), table, &api, &endpoint(), "WARN", Stdio::null());
     let pid = function.id().expect("pid");
     let api = std::sync::Arc::new(api);
     let started = Instant::now();

@@ -19,7 +19,6 @@ use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use connect_contact_state::dynamodb::DynamoDbStore;
-use connect_contact_state::event::FACT_ATTRIBUTES;
 use connect_contact_state::handler::{Handler, Report};
 use connect_contact_state::plan::Stored;
 use connect_contact_state::store::ContactStore;
@@ -208,19 +207,10 @@ pub fn event(contact_id: &str, event_type: &str, time: i64, detail: serde_json::
     .into_bytes()
 }
 
-/// The item's ordering keys and facts, as the planner sees them: an event whose plan has nothing
-/// to write against them is reflected in the item.
+/// The item's ordering keys and facts, as the planner sees them (read by the adapter's own
+/// reader): an event whose plan has nothing to write against them is reflected in the item.
 pub fn stored(item: &Item) -> Stored {
-    Stored {
-        state: s(item, "state").map(str::to_owned),
-        state_key: n(item, "stateKey").map(|key| key as u64),
-        routing_key: n(item, "routingKey").map(|key| key as u64),
-        last_event_at: n(item, "lastEventAt"),
-        facts: FACT_ATTRIBUTES
-            .into_iter()
-            .filter(|name| item.contains_key(*name))
-            .collect(),
-    }
+    connect_contact_state::dynamodb::stored(Some(item.clone())).expect("a readable item")
 }
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_contact-state");
@@ -251,9 +241,29 @@ pub fn spawn_function_for(
     level: &str,
     logs: Stdio,
 ) -> Child {
+    spawn_binary_for(
+        Path::new(BINARY),
+        table,
+        api,
+        dynamodb_endpoint,
+        level,
+        logs,
+    )
+}
+
+/// One process of `binary` (a release build, or a profiler wrapped around one), as
+/// [`spawn_function_for`].
+pub fn spawn_binary_for(
+    binary: &Path,
+    table: &Table,
+    api: &RuntimeApi,
+    dynamodb_endpoint: &str,
+    level: &str,
+    logs: Stdio,
+) -> Child {
     let retention = RETENTION_DAYS.to_string();
     spawn_function(
-        Path::new(BINARY),
+        binary,
         &api.address(),
         &[
             ("TABLE_NAME", table.name.as_str()),
