@@ -14,8 +14,11 @@ case "${1:-}" in
     [ -n "$jar_dir" ] || { echo "DynamoDB Local is not installed: run infra/setup.sh" >&2; exit 1; }
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     # setsid: its own process group, so stop takes the JVM and nothing else.
-    (cd "$jar_dir" && exec setsid java -Xmx512m -Djava.library.path=DynamoDBLocal_lib \
-        -jar DynamoDBLocal.jar -inMemory -port "$port" >"$run/dynamodb-local.log" 2>&1) &
+    # -disableTelemetry: it reports usage to AWS by default, and nothing here may send traffic
+    # off this machine. Its working directory is under .local/ (it writes a metadata file there).
+    (cd "$jar_dir" && exec setsid java -Xmx512m -Djava.library.path="$jar_dir/DynamoDBLocal_lib" \
+        -jar "$jar_dir/DynamoDBLocal.jar" -inMemory -disableTelemetry -port "$port" \
+        >"$run/dynamodb-local.log" 2>&1) &
     pid=$!
     echo "$pid" >"$run/dynamodb-local.pid"
     for _ in $(seq 1 120); do

@@ -135,7 +135,6 @@ class TemplateSecurity(GeneratedTemplate):
         self.assertEqual(table["DeletionPolicy"], "Retain")
 
 
-
 def documented_log_fields():
     """The log contract: the field names in README.md's table between the log-fields markers."""
     text = README.read_text()
@@ -187,6 +186,54 @@ class TemplateOperations(GeneratedTemplate):
         alarms = self.alarm("AWS/SQS", "ApproximateNumberOfMessagesVisible")
         queues = sorted(a["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in alarms)
         self.assertEqual(queues, ["DeliveryDeadLetterQueue", "FailedEventsQueue"])
+
+    def alarm_topics(self):
+        """The topics any alarm notifies, by logical id."""
+        topics = set()
+        for alarm in self.of_type("AWS::CloudWatch::Alarm").values():
+            properties = alarm["Properties"]
+            for key in ("AlarmActions", "OKActions", "InsufficientDataActions"):
+                for action in properties.get(key, []):
+                    self.assertIn("Ref", action, f"alarm action {action} is not a topic of the stack")
+                    topics.add(action["Ref"])
+        self.assertTrue(topics)
+        return topics
+
+    def test_every_topic_an_alarm_notifies_can_be_published_to_by_cloudwatch(self):
+        """CloudWatch cannot use the AWS-managed alias/aws/sns key: a topic encrypted with it
+        silently drops every alarm. A topic's key must be one of the stack's, whose policy lets
+        this account's CloudWatch alarms use it."""
+        for name in self.alarm_topics():
+            topic = self.resources[name]
+            self.assertEqual(topic["Type"], "AWS::SNS::Topic")
+            key = topic["Properties"].get("KmsMasterKeyId")
+            if key is None:
+                continue
+            self.assertIsInstance(key, dict, f"{name} uses key {key!r}, not the stack's own")
+            key_resource = self.resources[key["Ref"]]
+            self.assertEqual(key_resource["Type"], "AWS::KMS::Key")
+            statements = as_list(key_resource["Properties"]["KeyPolicy"]["Statement"])
+            cloudwatch = [
+                s for s in statements
+                if s.get("Principal", {}).get("Service") == "cloudwatch.amazonaws.com"
+            ]
+            self.assertEqual(len(cloudwatch), 1, f"{name}: no key statement for CloudWatch")
+            (statement,) = cloudwatch
+            self.assertEqual(statement["Effect"], "Allow")
+            self.assertEqual(
+                sorted(as_list(statement["Action"])), ["kms:Decrypt", "kms:GenerateDataKey*"]
+            )
+            self.assertEqual(
+                statement["Condition"]["StringEquals"]["aws:SourceAccount"],
+                {"Ref": "AWS::AccountId"},
+            )
+            self.assertTrue(key_resource["Properties"]["EnableKeyRotation"])
+
+    def test_no_topic_of_the_stack_uses_an_aws_managed_key(self):
+        for name, topic in self.of_type("AWS::SNS::Topic").items():
+            key = topic["Properties"].get("KmsMasterKeyId", "")
+            if isinstance(key, str):
+                self.assertNotIn("alias/aws/", key, f"{name} is encrypted with an AWS-managed key")
 
     def test_an_alarm_email_is_subscribed_only_when_given(self):
         (subscription,) = self.of_type("AWS::SNS::Subscription").values()
