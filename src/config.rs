@@ -2,23 +2,26 @@
 
 use std::env;
 
-use crate::metrics::Metrics;
+use crate::logging::LogLevel;
 
 /// Days an item lives after its latest event when `RETENTION_DAYS` is not set.
 pub const DEFAULT_RETENTION_DAYS: u32 = 90;
 /// A century: anything longer is a typo.
 const MAX_RETENTION_DAYS: u32 = 36_500;
-/// CloudWatch namespace of the EMF metrics when `METRICS_NAMESPACE` is not set.
+/// CloudWatch namespace of the metrics when `METRICS_NAMESPACE` is not set.
 pub const DEFAULT_METRICS_NAMESPACE: &str = "ConnectContactState";
-/// Metric splits when `METRICS_DIMENSIONS` is not set: by outcome, and by event type.
-pub const DEFAULT_METRICS_DIMENSIONS: &str = "Outcome,EventType";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub table_name: String,
     pub retention_days: u32,
-    /// `None` when `METRICS_NAMESPACE` is set empty: no EMF lines.
-    pub metrics: Option<Metrics>,
+    /// Namespace of the metrics lines printed when the log level drops per-event lines; empty
+    /// when `METRICS_NAMESPACE` is set empty (metrics off).
+    pub metrics_namespace: String,
+    /// Lambda's application log level (`AWS_LAMBDA_LOG_LEVEL`).
+    pub log_level: LogLevel,
+    /// `AWS_LAMBDA_LOG_FORMAT` is JSON (the template's setting).
+    pub json_logs: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,8 +32,6 @@ pub enum ConfigError {
         "RETENTION_DAYS must be a whole number of days from 1 to {MAX_RETENTION_DAYS}, got {0:?}"
     )]
     BadRetention(String),
-    #[error("METRICS_DIMENSIONS: {0}")]
-    BadDimensions(String),
 }
 
 impl Config {
@@ -52,24 +53,16 @@ impl Config {
                 .filter(|days| (1..=MAX_RETENTION_DAYS).contains(days))
                 .ok_or(ConfigError::BadRetention(days))?,
         };
-        let namespace =
-            var("METRICS_NAMESPACE").unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.into());
-        let metrics = if namespace.trim().is_empty() {
-            None
-        } else {
-            let dimensions =
-                var("METRICS_DIMENSIONS").unwrap_or_else(|| DEFAULT_METRICS_DIMENSIONS.into());
-            Some(Metrics {
-                namespace: namespace.trim().to_owned(),
-                dimension_sets: Metrics::parse_dimension_sets(&dimensions)
-                    .map_err(ConfigError::BadDimensions)?,
-                function_name: var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default(),
-            })
-        };
+        let metrics_namespace = var("METRICS_NAMESPACE")
+            .unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.into())
+            .trim()
+            .to_owned();
         Ok(Config {
             table_name,
             retention_days,
-            metrics,
+            metrics_namespace,
+            log_level: LogLevel::from_vars(&var),
+            json_logs: var("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
         })
     }
 }
@@ -77,7 +70,6 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::Dimension;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         Config::from_vars(|name| {
@@ -116,22 +108,22 @@ mod tests {
     }
 
     #[test]
-    fn metrics_are_on_by_default_split_by_outcome_and_event_type() {
-        let config = config(&[("TABLE_NAME", "t"), ("AWS_LAMBDA_FUNCTION_NAME", "f")]);
-        let metrics = config.expect("valid").metrics.expect("on");
-        assert_eq!(metrics.namespace, "ConnectContactState");
-        assert_eq!(
-            metrics.dimension_sets,
-            vec![vec![Dimension::Outcome], vec![Dimension::EventType]]
-        );
-        assert_eq!(metrics.function_name, "f");
+    fn metrics_are_on_by_default_and_an_empty_namespace_turns_them_off() {
+        let on = config(&[("TABLE_NAME", "t")]).expect("valid");
+        assert_eq!(on.metrics_namespace, "ConnectContactState");
+        let off = config(&[("TABLE_NAME", "t"), ("METRICS_NAMESPACE", "")]).expect("valid");
+        assert_eq!(off.metrics_namespace, "");
     }
 
     #[test]
-    fn an_empty_namespace_turns_metrics_off_and_unknown_dimensions_fail_init() {
-        let off = config(&[("TABLE_NAME", "t"), ("METRICS_NAMESPACE", "")]);
-        assert_eq!(off.expect("valid").metrics, None);
-        let bad = config(&[("TABLE_NAME", "t"), ("METRICS_DIMENSIONS", "ContactId")]);
-        assert!(matches!(bad, Err(ConfigError::BadDimensions(_))));
+    fn log_level_and_format_come_from_lambda() {
+        let config = config(&[
+            ("TABLE_NAME", "t"),
+            ("AWS_LAMBDA_LOG_LEVEL", "WARN"),
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+        ])
+        .expect("valid");
+        assert_eq!(config.log_level, LogLevel::Warn);
+        assert!(config.json_logs);
     }
 }

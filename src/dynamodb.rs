@@ -23,7 +23,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditi
 use serde::Deserialize;
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value};
 
-use contact_state_core::event::FACT_ATTRIBUTES;
+use contact_state_core::facts;
 use contact_state_core::plan::{Guard, Stored, Write};
 use contact_state_core::store::{Answer, ContactStore, StoreError, WriteOutcome};
 
@@ -219,8 +219,7 @@ pub fn stored(item: Option<Item>) -> Result<Stored, StoreError> {
     let Some(item) = item else {
         return Ok(Stored::default());
     };
-    let facts = FACT_ATTRIBUTES
-        .into_iter()
+    let facts = facts::attributes()
         .filter(|name| item.contains_key(*name))
         .collect();
     let keys: StoredKeys = from_item(item).map_err(|error| StoreError {

@@ -1,14 +1,17 @@
 //! connect-contact-state: Amazon Connect contact events (EventBridge) → the latest state of every
 //! contact in DynamoDB, whatever order, duplication and concurrency the stream delivers.
 //!
-//! - `event`, `ordering`, `plan`, `store`: the pure part, in `contact-state-core` (no AWS SDK),
-//!   re-exported here;
+//! - `event`, `facts`, `ordering`, `plan`, `apply`, `outcome`, `store`: the pure part, in
+//!   `contact-state-core` (no AWS SDK), re-exported here;
 //! - [`dynamodb`]: the store's DynamoDB adapter; [`handler`]: one invocation, end to end;
-//!   [`metrics`]: its EMF line; [`config`]: settings.
+//!   [`record`]: its log line; [`metrics`]: metrics for lines the log level drops;
+//!   [`logging`]: the log subscriber; [`config`]: settings.
 
 pub mod config;
 pub mod dynamodb;
 pub mod handler;
+pub mod logging;
 pub mod metrics;
+pub mod record;
 
-pub use contact_state_core::{event, ordering, plan, store};
+pub use contact_state_core::{apply, event, facts, ordering, outcome, plan, store};

@@ -2,8 +2,11 @@ use aws_config::BehaviorVersion;
 use connect_contact_state::config::Config;
 use connect_contact_state::dynamodb::{self, DynamoDbStore};
 use connect_contact_state::handler::Handler;
+use connect_contact_state::logging;
+use connect_contact_state::metrics::Summary;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn, tracing};
 use serde_json::value::RawValue;
+use tokio::signal::unix::{SignalKind, signal};
 
 /// The SDK's request pipeline allocates a great deal per request; mimalloc does it for less CPU
 /// than glibc's malloc, which is the bill at 128 MB.
@@ -12,19 +15,29 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
-    let config = Config::from_env().inspect_err(|error| tracing::error!("init failed: {error}"))?;
+    let config = Config::from_env();
+    let (level, json) = config
+        .as_ref()
+        .map_or((Default::default(), true), |c| (c.log_level, c.json_logs));
+    logging::init(level, json);
+    let config = config.inspect_err(|error| tracing::error!("init failed: {error}"))?;
     let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let store = DynamoDbStore::new(dynamodb::client(&aws), config.table_name);
     if let Err(error) = store.warm_up().await {
         tracing::warn!("{error}");
     }
-    let mut handler = Handler::new(store, config.retention_days);
-    if let Some(metrics) = config.metrics {
-        handler = handler.with_metrics(metrics);
-    }
-    run(service_fn(|event: LambdaEvent<Box<RawValue>>| {
+    let handler = Handler::new(store, config.retention_days)
+        .with_summary(Summary::new(&config.metrics_namespace, config.log_level));
+    let serve = run(service_fn(|event: LambdaEvent<Box<RawValue>>| {
         handler.invoke(event)
-    }))
-    .await
+    }));
+    // Lambda ends an environment with SIGTERM when it has one to give: print what is counted.
+    let mut terminate = signal(SignalKind::terminate())?;
+    tokio::select! {
+        served = serve => served,
+        _ = terminate.recv() => {
+            handler.flush_metrics();
+            Ok(())
+        }
+    }
 }

@@ -1,252 +1,226 @@
-//! CloudWatch metrics without API calls: one Embedded Metric Format line per event on stdout,
-//! which CloudWatch Logs turns into metrics as it ingests the function's logs
-//! (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>).
-//! Lambda passes a custom runtime's stdout lines through unchanged, so the line is the log event.
+//! Metrics when the log level hides the per-event line.
+//!
+//! At the default level, metrics cost no bytes of their own: the template's CloudWatch metric
+//! filters read the per-event line (`outcome`, `eventType`, `dynamodbMs`, `rejections`,
+//! `retries`). A line Lambda's log-level filter drops (INFO lines at `ApplicationLogLevel` WARN,
+//! say) cannot be read by a filter, so those events are counted here instead and printed as
+//! Embedded Metric Format lines — the same metric names and dimensions — at most once a minute
+//! (latencies every 100 events, EMF's limit), carrying the configured level so the filter keeps
+//! them.
+//! <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>
 
-use std::fmt;
-use std::str::FromStr;
+use std::io::Write as _;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
-use serde::ser::{SerializeMap, Serializer};
+use serde_json::{Value, json};
 
-/// A dimension a metric can be split by. Values are bounded: outcomes are five words, event
-/// types the known ones plus `OTHER`, so a hostile stream cannot mint metric series.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dimension {
-    FunctionName,
-    Outcome,
-    EventType,
+use contact_state_core::event::EventType;
+use contact_state_core::outcome::{Outcome, Report};
+
+use crate::logging::LogLevel;
+use crate::record::{level_of, milliseconds};
+
+/// Longest a count waits to be printed.
+pub const FLUSH_INTERVAL: Duration = Duration::from_secs(60);
+/// Most values one EMF metric may carry.
+const MAX_VALUES: usize = 100;
+
+/// Counts of the events whose line the log level drops.
+pub struct Summary {
+    namespace: String,
+    level: LogLevel,
+    interval: Duration,
+    counts: Mutex<Counts>,
 }
 
-impl Dimension {
-    fn name(self) -> &'static str {
-        match self {
-            Dimension::FunctionName => "FunctionName",
-            Dimension::Outcome => "Outcome",
-            Dimension::EventType => "EventType",
+struct Counts {
+    since: Instant,
+    by_outcome: [u64; Outcome::NAMES.len()],
+    by_event_type: [u64; EventType::KNOWN.len()],
+    latencies: Vec<f64>,
+    rejections: u64,
+    retries: u64,
+}
+
+impl Counts {
+    fn new() -> Counts {
+        Counts {
+            since: Instant::now(),
+            by_outcome: [0; Outcome::NAMES.len()],
+            by_event_type: [0; EventType::KNOWN.len()],
+            latencies: Vec::new(),
+            rejections: 0,
+            retries: 0,
         }
     }
 }
 
-impl FromStr for Dimension {
-    type Err = String;
-
-    fn from_str(name: &str) -> Result<Dimension, String> {
-        match name.trim() {
-            "FunctionName" => Ok(Dimension::FunctionName),
-            "Outcome" => Ok(Dimension::Outcome),
-            "EventType" => Ok(Dimension::EventType),
-            other => Err(format!(
-                "unknown metric dimension {other:?} (FunctionName, Outcome or EventType)"
-            )),
-        }
-    }
-}
-
-/// Where metrics go and how they are split.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Metrics {
-    pub namespace: String,
-    /// Each set is one split of every metric (`[[Outcome], [EventType]]`: by outcome, and
-    /// separately by event type). An empty set is the total.
-    pub dimension_sets: Vec<Vec<Dimension>>,
-    pub function_name: String,
-}
-
-impl Metrics {
-    /// `METRICS_DIMENSIONS`: dimension sets separated by `,`, the dimensions of one set joined by
-    /// `+` (`Outcome,EventType,FunctionName+Outcome`); empty for totals only.
-    pub fn parse_dimension_sets(text: &str) -> Result<Vec<Vec<Dimension>>, String> {
-        if text.trim().is_empty() {
-            return Ok(vec![Vec::new()]);
-        }
-        text.split(',')
-            .map(|set| set.split('+').map(str::parse).collect())
-            .collect()
+impl Summary {
+    /// `None` when every per-event line is kept (the metric filters see them all).
+    pub fn new(namespace: &str, level: LogLevel) -> Option<Summary> {
+        Summary::every(namespace, level, FLUSH_INTERVAL)
     }
 
-    /// The EMF line for one event, stamped `timestamp_ms` (epoch milliseconds).
-    pub fn line(&self, sample: &Sample<'_>, timestamp_ms: u64) -> String {
-        let document = Document {
-            metrics: self,
-            sample,
-            timestamp_ms,
+    /// As [`Summary::new`], printing at most every `interval`.
+    pub fn every(namespace: &str, level: LogLevel, interval: Duration) -> Option<Summary> {
+        let drops_lines = !level.keeps(LogLevel::Info);
+        (drops_lines && !namespace.is_empty()).then(|| Summary {
+            namespace: namespace.to_owned(),
+            level,
+            interval,
+            counts: Mutex::new(Counts::new()),
+        })
+    }
+
+    /// Counts one event if its line is dropped, and prints the counts when they are due.
+    pub fn observe(&self, event_type: Option<&str>, report: &Report) {
+        if self.level.keeps(level_of(&report.outcome)) {
+            return;
+        }
+        let Ok(mut counts) = self.counts.lock() else {
+            return;
         };
-        // Serializing plain strings and numbers cannot fail; an empty line would be dropped.
-        serde_json::to_string(&document).unwrap_or_default()
+        if let Some(slot) = position(&Outcome::NAMES, report.outcome.name())
+            .and_then(|i| counts.by_outcome.get_mut(i))
+        {
+            *slot += 1;
+        }
+        if let Some(slot) = event_type
+            .and_then(|event_type| position(&EventType::KNOWN, event_type))
+            .and_then(|i| counts.by_event_type.get_mut(i))
+        {
+            *slot += 1;
+        }
+        let tally = &report.tally;
+        if tally.requests > 0 {
+            counts.latencies.push(milliseconds(tally.store_time));
+        }
+        counts.rejections += tally.rejections as u64;
+        counts.retries += u64::from(tally.retries);
+        if counts.since.elapsed() >= self.interval {
+            let full = std::mem::replace(&mut *counts, Counts::new());
+            drop(counts);
+            self.print(&full);
+        } else if counts.latencies.len() >= MAX_VALUES {
+            // EMF takes at most 100 values per metric: those go now, the counts wait.
+            let latencies = std::mem::take(&mut counts.latencies);
+            drop(counts);
+            self.print_latencies(latencies);
+        }
     }
-}
 
-/// What one event measured.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Sample<'a> {
-    /// `applied`, `stale`, `ignored`, `refused` or `failed`.
-    pub outcome: &'static str,
-    /// A known event type, or `OTHER`.
-    pub event_type: &'a str,
-    /// Conditional writes sent.
-    pub requests: usize,
-    /// Writes the table rejected because the item had moved on (duplicates, late events, races).
-    pub rejections: usize,
-    /// SDK retries (throttling, 5xx, lost connections) across the writes.
-    pub retries: u32,
-    /// Time spent waiting for DynamoDB, in milliseconds.
-    pub dynamodb_ms: f64,
-}
+    fn print_latencies(&self, latencies: Vec<f64>) {
+        let document = self.document(
+            SystemTime::now(),
+            "",
+            "",
+            &[("DynamoDbLatency", "Milliseconds", json!(latencies))],
+        );
+        let _ = std::io::stdout()
+            .lock()
+            .write_all(format!("{document}\n").as_bytes());
+    }
 
-const METRICS: [(&str, &str); 5] = [
-    ("Events", "Count"),
-    ("DynamoDbRequests", "Count"),
-    ("ConditionalRejections", "Count"),
-    ("Retries", "Count"),
-    ("DynamoDbLatency", "Milliseconds"),
-];
+    /// Prints what is counted now (at shutdown, or in tests).
+    pub fn flush(&self) {
+        let Ok(mut counts) = self.counts.lock() else {
+            return;
+        };
+        let full = std::mem::replace(&mut *counts, Counts::new());
+        drop(counts);
+        self.print(&full);
+    }
 
-struct Document<'a> {
-    metrics: &'a Metrics,
-    sample: &'a Sample<'a>,
-    timestamp_ms: u64,
-}
+    fn print(&self, counts: &Counts) {
+        let now = SystemTime::now();
+        let mut lines = Vec::new();
+        for (name, count) in Outcome::NAMES.iter().zip(counts.by_outcome) {
+            if count > 0 {
+                lines.push(self.document(
+                    now,
+                    "Outcome",
+                    name,
+                    &[("Events", "Count", json!(count))],
+                ));
+            }
+        }
+        for (name, count) in EventType::KNOWN.iter().zip(counts.by_event_type) {
+            if count > 0 {
+                lines.push(self.document(
+                    now,
+                    "EventType",
+                    name,
+                    &[("Events", "Count", json!(count))],
+                ));
+            }
+        }
+        let mut totals = Vec::new();
+        if !counts.latencies.is_empty() {
+            totals.push(("DynamoDbLatency", "Milliseconds", json!(counts.latencies)));
+        }
+        if counts.rejections > 0 {
+            totals.push(("ConditionalRejections", "Count", json!(counts.rejections)));
+        }
+        if counts.retries > 0 {
+            totals.push(("Retries", "Count", json!(counts.retries)));
+        }
+        if !totals.is_empty() {
+            lines.push(self.document(now, "", "", &totals));
+        }
+        let mut out = std::io::stdout().lock();
+        for line in lines {
+            // Metrics are best effort: a closed stdout must not fail the event. One write per
+            // line, so lines never interleave with the log subscriber's.
+            let _ = out.write_all(format!("{line}\n").as_bytes());
+        }
+    }
 
-impl Serialize for Document<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let sample = self.sample;
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry(
-            "_aws",
-            &Aws {
-                timestamp: self.timestamp_ms,
-                cloud_watch_metrics: [Directive {
-                    namespace: &self.metrics.namespace,
-                    dimensions: DimensionSets(&self.metrics.dimension_sets),
-                    metrics: METRICS.map(|(name, unit)| Definition { name, unit }),
+    /// One EMF document: `metrics` split by `dimension` = `value` (none when `dimension` is empty).
+    fn document(
+        &self,
+        now: SystemTime,
+        dimension: &str,
+        value: &str,
+        metrics: &[(&str, &str, Value)],
+    ) -> Value {
+        let millis = now
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let timestamp = chrono::DateTime::<chrono::Utc>::from(now)
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string();
+        let dimensions: Vec<&str> = if dimension.is_empty() {
+            vec![]
+        } else {
+            vec![dimension]
+        };
+        let mut document = json!({
+            "timestamp": timestamp,
+            "level": self.level.as_str(),
+            "_aws": {
+                "Timestamp": millis,
+                "CloudWatchMetrics": [{
+                    "Namespace": self.namespace,
+                    "Dimensions": [dimensions],
+                    "Metrics": metrics.iter()
+                        .map(|(name, unit, _)| json!({"Name": name, "Unit": unit}))
+                        .collect::<Vec<_>>(),
                 }],
             },
-        )?;
-        map.serialize_entry("FunctionName", &self.metrics.function_name)?;
-        map.serialize_entry("Outcome", sample.outcome)?;
-        map.serialize_entry("EventType", sample.event_type)?;
-        map.serialize_entry("Events", &1)?;
-        map.serialize_entry("DynamoDbRequests", &sample.requests)?;
-        map.serialize_entry("ConditionalRejections", &sample.rejections)?;
-        map.serialize_entry("Retries", &sample.retries)?;
-        // Rounded to microseconds: the metric's resolution, and a short line.
-        let latency = (sample.dynamodb_ms * 1000.0).round() / 1000.0;
-        map.serialize_entry("DynamoDbLatency", &latency)?;
-        map.end()
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct Aws<'a> {
-    timestamp: u64,
-    cloud_watch_metrics: [Directive<'a>; 1],
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct Directive<'a> {
-    namespace: &'a str,
-    dimensions: DimensionSets<'a>,
-    metrics: [Definition; 5],
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct Definition {
-    name: &'static str,
-    unit: &'static str,
-}
-
-struct DimensionSets<'a>(&'a [Vec<Dimension>]);
-
-impl Serialize for DimensionSets<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(
-            self.0
-                .iter()
-                .map(|set| set.iter().map(|d| d.name()).collect::<Vec<_>>()),
-        )
-    }
-}
-
-impl fmt::Display for Dimension {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::{Value, json};
-
-    fn metrics(sets: &str) -> Metrics {
-        Metrics {
-            namespace: "ConnectContactState".into(),
-            dimension_sets: Metrics::parse_dimension_sets(sets).expect("valid"),
-            function_name: "contact-state".into(),
+        });
+        if let Some(object) = document.as_object_mut() {
+            if !dimension.is_empty() {
+                object.insert(dimension.to_owned(), json!(value));
+            }
+            for (name, _, metric) in metrics {
+                object.insert((*name).to_owned(), metric.clone());
+            }
         }
+        document
     }
+}
 
-    fn sample() -> Sample<'static> {
-        Sample {
-            outcome: "applied",
-            event_type: "QUEUED",
-            requests: 2,
-            rejections: 1,
-            retries: 0,
-            dynamodb_ms: 4.123_456,
-        }
-    }
-
-    #[test]
-    fn an_event_is_one_emf_line_with_every_metric_and_its_dimensions() {
-        let line = metrics("Outcome,EventType").line(&sample(), 1_717_200_000_000);
-        assert!(!line.contains('\n'));
-        let document: Value = serde_json::from_str(&line).expect("JSON");
-        assert_eq!(
-            document["_aws"],
-            json!({
-                "Timestamp": 1_717_200_000_000_u64,
-                "CloudWatchMetrics": [{
-                    "Namespace": "ConnectContactState",
-                    "Dimensions": [["Outcome"], ["EventType"]],
-                    "Metrics": [
-                        {"Name": "Events", "Unit": "Count"},
-                        {"Name": "DynamoDbRequests", "Unit": "Count"},
-                        {"Name": "ConditionalRejections", "Unit": "Count"},
-                        {"Name": "Retries", "Unit": "Count"},
-                        {"Name": "DynamoDbLatency", "Unit": "Milliseconds"},
-                    ],
-                }],
-            })
-        );
-        assert_eq!(document["Outcome"], "applied");
-        assert_eq!(document["EventType"], "QUEUED");
-        assert_eq!(document["FunctionName"], "contact-state");
-        assert_eq!(document["Events"], 1);
-        assert_eq!(document["DynamoDbRequests"], 2);
-        assert_eq!(document["ConditionalRejections"], 1);
-        assert_eq!(document["DynamoDbLatency"], 4.123);
-    }
-
-    #[test]
-    fn dimension_sets_are_chosen_by_configuration() {
-        let sets = Metrics::parse_dimension_sets("FunctionName+Outcome, EventType").expect("ok");
-        assert_eq!(
-            sets,
-            vec![
-                vec![Dimension::FunctionName, Dimension::Outcome],
-                vec![Dimension::EventType]
-            ]
-        );
-        assert_eq!(Metrics::parse_dimension_sets(""), Ok(vec![Vec::new()]));
-        assert!(
-            Metrics::parse_dimension_sets("Outcome,ContactId")
-                .unwrap_err()
-                .contains("ContactId")
-        );
-    }
+fn position(names: &[&str], name: &str) -> Option<usize> {
+    names.iter().position(|known| *known == name)
 }

@@ -1,11 +1,16 @@
 //! The pure part of connect-contact-state, with no AWS SDK:
 //!
 //! - [`event`]: reading an event (tolerant of the stream's quirks, refusing what the spec refuses);
+//! - [`facts`]: the table of write-once facts: attribute, source field, kind;
 //! - [`ordering`]: the spec's ordering rules as pure functions;
 //! - [`plan`]: what to write given what is stored;
+//! - [`apply`]: one event against the store, to its [`outcome`];
 //! - [`store`]: the port to the table.
 
+pub mod apply;
 pub mod event;
+pub mod facts;
 pub mod ordering;
+pub mod outcome;
 pub mod plan;
 pub mod store;

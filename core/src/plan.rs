@@ -179,7 +179,8 @@ fn guarded(freshness: Freshness, moves_state_or_routing: bool) -> (Freshness, Gu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Facts, RoutingSnapshot};
+    use crate::event::RoutingSnapshot;
+    use crate::facts::Facts;
     use crate::ordering::Lifecycle;
 
     const T: i64 = 1_700_000_000;
@@ -190,11 +191,9 @@ mod tests {
             contact_id: "c-1".into(),
             event_type,
             time: Some(time),
-            facts: Facts {
-                channel: Some("VOICE".into()),
-                ..Facts::default()
-            },
+            facts: Facts::of([("channel", "VOICE")]),
             routing: None,
+            damaged: Vec::new(),
         }
     }
 
@@ -238,7 +237,7 @@ mod tests {
     fn an_event_too_old_to_change_state_still_fills_in_missing_facts() {
         let completed = plan(EventType::Lifecycle(Lifecycle::Completed), T + 100);
         let mut queued_event = event(EventType::Lifecycle(Lifecycle::Queued), T);
-        queued_event.facts.queue_arn = Some("arn:queue".into());
+        queued_event.facts.set("queueArn", "arn:queue");
         let queued = Plan::from_event(&queued_event, T, 90).expect("known type");
         let write = queued
             .write_against(&stored_after(&completed))

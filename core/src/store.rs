@@ -33,7 +33,7 @@ impl From<WriteOutcome> for Answer {
 }
 
 /// A failure after the store's own retries: the event was not (or not surely) persisted.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{operation} failed: {message}")]
 pub struct StoreError {
     pub operation: &'static str,

@@ -3,7 +3,8 @@
 //! item must not panic either. Seeded from events/ (infra/fuzz.sh).
 #![no_main]
 
-use contact_state_core::event::{FACT_ATTRIBUTES, parse};
+use contact_state_core::event::parse;
+use contact_state_core::facts;
 use contact_state_core::plan::{Plan, Stored};
 use libfuzzer_sys::fuzz_target;
 
@@ -44,7 +45,7 @@ fuzz_target!(|payload: &[u8]| {
             state_key: Some(u64::MAX),
             routing_key: Some(u64::MAX),
             last_event_at: Some(i64::MAX),
-            facts: FACT_ATTRIBUTES.to_vec(),
+            facts: facts::attributes().collect(),
         };
         assert_eq!(plan.write_against(&ahead), None);
     }

@@ -3,7 +3,6 @@
 //!
 //! DynamoDB Local is started by `make test` (infra/with-dynamodb-local.sh), which exports the
 //! standard `AWS_ENDPOINT_URL_DYNAMODB`; the tests never fall back to a real AWS endpoint.
-#![allow(dead_code)] // each test file uses its own part of this module
 
 pub mod corpus;
 pub mod memory;
@@ -19,7 +18,8 @@ use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use connect_contact_state::dynamodb::DynamoDbStore;
-use connect_contact_state::handler::{Handler, Report};
+use connect_contact_state::handler::Handler;
+use connect_contact_state::outcome::Report;
 use connect_contact_state::plan::Stored;
 use connect_contact_state::store::ContactStore;
 use local_lambda::{RuntimeApi, spawn_function};

@@ -1,19 +1,10 @@
 //! The spec's sentences, checked through the real handler against DynamoDB Local.
-// Tests report by panicking (the lints that forbid it apply to the product, not here).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
-mod support;
-
-use connect_contact_state::handler::Outcome;
-use serde_json::json;
-use support::{
+use crate::support::{
     RETENTION_DAYS, accept, event, fresh_table, n, s, sample, sample_files, step_statuses,
 };
+use connect_contact_state::outcome::Outcome;
+use serde_json::json;
 
 const T: i64 = 1_714_989_600; // 2024-05-06T10:00:00Z
 
@@ -35,7 +26,7 @@ async fn an_event_newer_than_the_item_is_applied_with_one_request() {
             event("c-1", event_type, time, json!({"channel": "VOICE"})),
         )
         .await;
-        assert_eq!(report.outcome.as_str(), "applied", "{event_type}");
+        assert_eq!(report.outcome.name(), "applied", "{event_type}");
         assert_eq!(table.requests.take(), 1, "{event_type}: DynamoDB requests");
     }
     let item = table.item("c-1").await.expect("item");
@@ -57,7 +48,8 @@ async fn the_applied_outcome_reports_the_state_now_stored() {
         report.outcome,
         Outcome::Applied {
             state_before: Some("QUEUED".into()),
-            state: Some("QUEUED".into())
+            state: Some("QUEUED".into()),
+            facts_filled: 0,
         }
     );
 }
@@ -72,7 +64,13 @@ async fn a_stale_event_is_a_success_and_does_not_change_state() {
         .handle(&event("c-1", "QUEUED", T, json!({})))
         .await
         .expect("a success");
-    assert_eq!(report.outcome, Outcome::Stale);
+    assert_eq!(
+        report.outcome,
+        Outcome::Stale {
+            state: Some("DISCONNECTED".into()),
+            facts_filled: 0
+        }
+    );
     assert_eq!(
         table.requests.take(),
         1,
@@ -96,7 +94,12 @@ async fn a_duplicate_event_is_a_success_and_changes_nothing() {
     let before = table.item("c-1").await;
     table.requests.take();
     let report = handler.handle(&queued).await.expect("a success");
-    assert_eq!(report.outcome, Outcome::Stale);
+    assert_eq!(
+        report.outcome,
+        Outcome::Duplicate {
+            state: Some("QUEUED".into())
+        }
+    );
     assert_eq!(table.requests.take(), 1);
     assert_eq!(table.item("c-1").await, before);
 }
@@ -135,8 +138,13 @@ async fn an_event_too_old_to_change_state_still_fills_in_facts_the_item_lacks() 
         }),
     );
     let report = handler.handle(&queued).await.expect("a success");
-    assert_eq!(report.outcome, Outcome::Stale);
-    assert_eq!(report.facts_filled, 2);
+    assert_eq!(
+        report.outcome,
+        Outcome::Stale {
+            state: Some("COMPLETED".into()),
+            facts_filled: 2
+        }
+    );
     assert_eq!(
         table.requests.take(),
         2,
@@ -294,7 +302,7 @@ async fn many_concurrent_tasks_writing_one_contact_converge() {
                 let handler = handler.clone();
                 let payload = payload.clone();
                 tasks.push(tokio::spawn(async move {
-                    handler.handle(&payload).await.map(|r| r.requests)
+                    handler.handle(&payload).await.map(|r| r.tally.requests)
                 }));
             }
         }

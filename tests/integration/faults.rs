@@ -3,28 +3,18 @@
 //! answers of writes it applied; every failed invocation delivered again as Lambda's async
 //! retries do.
 
-// Tests report by panicking (the lints that forbid it apply to the product, not here).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
-mod support;
-
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use crate::support::corpus::{lifecycle, stream};
+use crate::support::{
+    RETENTION_DAYS, by_contact, concurrently, endpoint, fresh_table, functions, spawn_function_for,
+    stored, true_order_items,
+};
 use connect_contact_state::event;
 use connect_contact_state::plan::Plan;
 use fault_proxy::{FaultProxy, Faults};
 use local_lambda::RuntimeApi;
-use support::corpus::{lifecycle, stream};
-use support::{
-    RETENTION_DAYS, by_contact, concurrently, endpoint, fresh_table, functions, spawn_function_for,
-    stored, true_order_items,
-};
 
 /// Lambda runs an asynchronously invoked function once, then twice more on error, then hands
 /// the event to the on-failure destination.
@@ -112,7 +102,10 @@ async fn under_throttling_errors_and_lost_answers_nothing_is_lost_or_corrupted()
 
     // No invocation answered success for an event its item does not reflect.
     let items = by_contact(table.items().await);
-    let now = chrono::Utc::now().timestamp();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs() as i64;
     for delivery in deliveries.iter().filter(|d| d.succeeded) {
         let item = items.get(&delivery.contact_id).expect("item of a success");
         let plan = Plan::from_event(&event::parse(&delivery.event).unwrap(), now, RETENTION_DAYS)
@@ -200,7 +193,7 @@ async fn a_table_that_does_not_answer_fails_the_invocation_before_its_deadline()
     api.ready().await;
     let started = Instant::now();
     let answer = api
-        .invoke(support::event(
+        .invoke(crate::support::event(
             "slow-table",
             "QUEUED",
             1_717_200_000,

@@ -1,19 +1,10 @@
 //! "Whatever the order, duplication and concurrency, the item must end exactly as if every event
 //! had been applied once, in true order." Checked as a property over generated lifecycles.
-// Tests report by panicking (the lints that forbid it apply to the product, not here).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
-mod support;
-
+use crate::support::corpus::{delivered, lifecycle};
+use crate::support::memory::{MemoryItem, MemoryStore};
 use connect_contact_state::handler::Handler;
 use proptest::prelude::*;
-use support::corpus::{delivered, lifecycle};
-use support::memory::{MemoryItem, MemoryStore};
 
 fn run(events: &[Vec<u8>]) -> MemoryItem {
     let handler = Handler::new(MemoryStore::default(), 90);

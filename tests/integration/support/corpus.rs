@@ -74,7 +74,8 @@ impl Builder {
         if self.pascal && event_type == "CONNECTED_TO_AGENT" {
             detail = pascal_case(detail);
         }
-        let id = format!("{}-{}", self.contact_id, self.events.len());
+        // EventBridge ids are UUIDs: the log-size figures need their real length.
+        let id = uuid(&format!("{}-{}", self.contact_id, self.events.len()));
         let event = json!({
             "version": "0", "id": id, "detail-type": "Amazon Connect Contact Event",
             "source": "aws.connect", "account": "111122223333",
@@ -128,6 +129,22 @@ fn routing(index: u64, statuses: &[&str], start: i64) -> Value {
         })
         .collect();
     json!({"index": index, "activationTimestamp": iso(start, 0), "steps": steps})
+}
+
+/// A UUID-shaped id derived from `name` (contact and event ids are UUIDs in real streams).
+pub fn uuid(name: &str) -> String {
+    let mut rng = Rng::new(name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    }));
+    let (a, b) = (rng.next(), rng.next());
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        b >> 52,
+        b & 0xffff_ffff_ffff
+    )
 }
 
 /// The events of one contact, in true order.

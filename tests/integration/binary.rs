@@ -1,17 +1,8 @@
 //! The real `contact-state` binary, run as Lambda runs it (Runtime API, environment), several
 //! processes at once, against DynamoDB Local.
-// Tests report by panicking (the lints that forbid it apply to the product, not here).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
-mod support;
-
-use support::corpus::{lifecycle, stream};
-use support::{
+use crate::support::corpus::{lifecycle, stream};
+use crate::support::{
     BINARY, by_contact, concurrently, endpoint, fresh_table, functions, s, sample, sample_files,
     true_order_items,
 };

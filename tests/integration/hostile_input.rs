@@ -2,24 +2,16 @@
 //! nothing is written when it is refused, no refusal quotes the payload's values, and nothing
 //! crashes the process (a panic would abort every event in flight).
 
-// Tests report by panicking (the lints that forbid it apply to the product, not here).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
-mod support;
-
 use std::process::Stdio;
 use std::time::Duration;
 
-use connect_contact_state::handler::{Handler, HandlerError};
+use crate::support::memory::MemoryStore;
+use crate::support::{RETENTION_DAYS, endpoint, fresh_table, spawn_function_for};
+use connect_contact_state::event;
+use connect_contact_state::handler::Handler;
+use connect_contact_state::outcome::Outcome;
 use local_lambda::RuntimeApi;
 use serde_json::{Value, json};
-use support::memory::MemoryStore;
-use support::{RETENTION_DAYS, endpoint, fresh_table, spawn_function_for};
 
 /// A value no refusal may echo: it stands for a customer's phone number.
 const PHONE: &str = "+15555550123";
@@ -116,13 +108,33 @@ fn handler() -> Handler<MemoryStore> {
     Handler::new(MemoryStore::default(), RETENTION_DAYS)
 }
 
+/// The fields whose damage refuses an event (spec, "Input"); any other damaged field is read as
+/// absent and named, and the rest of the event is applied.
+const MAY_REFUSE: &[&str] = &[
+    "/source",
+    "/detail-type",
+    "/detail",
+    "/detail/contactId",
+    "/detail/eventType",
+];
+
 /// Accepted, or refused with one line that names a field and echoes no value; nothing written
 /// when refused.
 async fn accepted_or_cleanly_refused(payload: &[u8], what: &str) {
     let handler = handler();
     match handler.handle(payload).await {
-        Ok(_) => {}
-        Err(HandlerError::Refused(refusal)) => {
+        Ok(_) => {
+            // Damaged fields are named by path, never by value.
+            let event = event::parse(payload).expect("accepted");
+            for path in &event.damaged {
+                assert!(!path.contains("5555550123"), "{what}: {path}");
+                assert!(!path.contains('\n'), "{what}: {path}");
+            }
+        }
+        Err(error) => {
+            let Outcome::Refused(refusal) = &error.0.outcome else {
+                panic!("{what}: neither accepted nor refused: {error}");
+            };
             let line = refusal.to_string();
             assert!(!line.contains('\n'), "{what}: {line}");
             // The envelope's source and detail-type are quoted (in part) on purpose: they say
@@ -138,7 +150,6 @@ async fn accepted_or_cleanly_refused(payload: &[u8], what: &str) {
                 "{what}: refused but written"
             );
         }
-        Err(other) => panic!("{what}: neither accepted nor refused: {other}"),
     }
 }
 
@@ -150,7 +161,22 @@ async fn every_field_of_every_wrong_json_type_is_accepted_or_refused_in_one_clea
             let mut event = full_event();
             *event.pointer_mut(field).expect(field) = value.clone();
             let payload = event.to_string().into_bytes();
-            accepted_or_cleanly_refused(&payload, &format!("{field} = {value}")).await;
+            let what = format!("{field} = {value}");
+            accepted_or_cleanly_refused(&payload, &what).await;
+            if !MAY_REFUSE.contains(field) {
+                // Only the spec's reasons refuse: the contact is stored all the same.
+                let handler = handler();
+                handler.handle(&payload).await.expect(&what);
+                assert!(
+                    handler
+                        .store()
+                        .items
+                        .lock()
+                        .unwrap()
+                        .contains_key("hostile-contact"),
+                    "{what}: not stored"
+                );
+            }
             cases += 1;
         }
     }
@@ -158,22 +184,27 @@ async fn every_field_of_every_wrong_json_type_is_accepted_or_refused_in_one_clea
 }
 
 #[tokio::test]
-async fn a_field_we_read_with_the_wrong_type_is_refused_naming_it() {
+async fn a_damaged_optional_field_is_named_and_the_rest_of_the_event_applied() {
     for (field, path) in [
-        ("/detail/channel", "detail.channel"),
-        ("/detail/queueInfo", "detail.queueInfo"),
+        ("/detail/channel", "channel"),
+        ("/detail/queueInfo", "queueInfo"),
+        ("/detail/initiationTimestamp", "initiationTimestamp"),
         (
             "/detail/routingCriteria/steps/0/expiry/durationInSeconds",
-            "detail.routingCriteria.steps[0].expiry.durationInSeconds",
+            "routingCriteria.steps[0].expiry.durationInSeconds",
         ),
     ] {
         let mut event = full_event();
         *event.pointer_mut(field).unwrap() = json!([PHONE]);
-        let error = handler()
-            .handle(event.to_string().as_bytes())
-            .await
-            .expect_err("refused");
-        assert!(error.to_string().contains(path), "{error}");
+        let payload = event.to_string().into_bytes();
+        assert_eq!(event::parse(&payload).expect("accepted").damaged, [path]);
+        let handler = handler();
+        handler.handle(&payload).await.expect("accepted");
+        let items = handler.store().items.lock().unwrap();
+        let item = items.get("hostile-contact").expect("stored");
+        assert_eq!(item.state.as_deref(), Some("QUEUED"), "{field}");
+        let facts: Vec<&str> = item.facts.iter().map(|(name, _)| *name).collect();
+        assert!(facts.contains(&"instanceArn"), "{field}: {facts:?}");
     }
 }
 
@@ -305,8 +336,7 @@ async fn the_binary_answers_the_largest_deepest_and_broken_events_and_lives_on()
         },
         {
             let mut event = full_event();
-            event["detail"]["contactId"] = json!("refused-contact");
-            event["detail"]["routingCriteria"] = json!(PHONE);
+            event["detail"]["contactId"] = json!(PHONE.len());
             event.to_string().into_bytes()
         },
     ];
@@ -314,7 +344,12 @@ async fn the_binary_answers_the_largest_deepest_and_broken_events_and_lives_on()
         let error = api.invoke(payload).await.expect_err("refused");
         assert!(!error.contains("5555550123"), "{error}");
     }
-    assert!(table.item("refused-contact").await.is_none());
+    // A damaged optional field costs that field only.
+    let mut damaged = full_event();
+    damaged["detail"]["contactId"] = json!("damaged-contact");
+    damaged["detail"]["routingCriteria"] = json!(PHONE);
+    api.invoke(damaged.to_string()).await.expect("accepted");
+    assert!(table.item("damaged-contact").await.is_some());
     // Still alive: the next event is handled.
     let mut event = full_event();
     event["detail"]["contactId"] = json!("after-the-storm");

@@ -5,26 +5,16 @@
 //! `make test` runs 3,000 events; `make soak` runs 100,000 through the release binary
 //! (`CONTACT_STATE_BINARY`, `SOAK_EVENTS`).
 
-// Tests report by panicking (the lints that forbid it apply to the product, not here).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
-mod support;
-
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use local_lambda::RuntimeApi;
-use support::corpus::{lifecycle, stream};
-use support::{
+use crate::support::corpus::{lifecycle, stream};
+use crate::support::{
     BINARY, Table, by_contact, concurrently, endpoint, fresh_table, spawn_binary_for,
     true_order_items,
 };
+use local_lambda::RuntimeApi;
 
 /// What /proc says about a process.
 #[derive(Debug, Clone, Copy)]

@@ -1,0 +1,121 @@
+//! What one event leaves in the logs: one flat JSON line, derived from its report alone. The
+//! README's log contract lists these fields; the template's metric filters and saved queries read
+//! them (both are tested against this binary's real output).
+
+use lambda_runtime::tracing::{self, Level};
+
+use contact_state_core::event::ContactEvent;
+use contact_state_core::outcome::{Outcome, Report};
+
+use crate::logging::LogLevel;
+
+/// Refusals and failures are WARN (they fail the invocation); everything else is INFO.
+pub fn level_of(outcome: &Outcome) -> LogLevel {
+    if outcome.is_error() {
+        LogLevel::Warn
+    } else {
+        LogLevel::Info
+    }
+}
+
+/// Milliseconds at the metric's resolution (0.1 ms): a short line, and no false precision.
+pub fn milliseconds(duration: std::time::Duration) -> f64 {
+    (duration.as_secs_f64() * 10_000.0).round() / 10.0
+}
+
+/// The event's envelope time as written in the event (`2024-05-06T10:00:30Z`).
+fn iso(seconds: i64) -> Option<String> {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map(|time| time.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
+/// The line's fields in the contract's order; absent values are left out of the line.
+macro_rules! contact_event_line {
+    ($level:expr, $line:expr) => {
+        tracing::event!(
+            $level,
+            requestId = $line.request_id,
+            contactId = $line.contact_id,
+            eventType = $line.event_type,
+            eventId = $line.event_id,
+            eventTime = $line.event_time.as_deref(),
+            outcome = $line.outcome,
+            state = $line.state,
+            stateBefore = $line.state_before,
+            requests = $line.requests,
+            rejections = $line.rejections,
+            retries = $line.retries,
+            dynamodbMs = $line.dynamodb_ms,
+            damaged = $line.damaged.as_deref(),
+            reason = $line.reason.as_deref(),
+        )
+    };
+}
+
+struct Line<'a> {
+    request_id: Option<&'a str>,
+    contact_id: Option<&'a str>,
+    event_type: Option<&'a str>,
+    event_id: Option<&'a str>,
+    event_time: Option<String>,
+    outcome: &'static str,
+    state: Option<&'a str>,
+    state_before: Option<&'a str>,
+    requests: Option<usize>,
+    rejections: Option<usize>,
+    retries: Option<u32>,
+    dynamodb_ms: Option<f64>,
+    damaged: Option<String>,
+    reason: Option<String>,
+}
+
+/// Logs the event's line: `request_id` of the invocation (empty outside Lambda), the event as
+/// read (`None` when refused before it could be read), and its report.
+pub fn log(request_id: &str, event: Option<&ContactEvent>, report: &Report) {
+    let tally = &report.tally;
+    let outcome = &report.outcome;
+    let line = Line {
+        request_id: (!request_id.is_empty()).then_some(request_id),
+        contact_id: event.map(|event| event.contact_id.as_str()),
+        event_type: event.map(|event| event.event_type.as_str()),
+        event_id: event.and_then(|event| event.id.as_deref()),
+        event_time: event.and_then(|event| event.time).and_then(iso),
+        outcome: outcome.name(),
+        state: outcome.state(),
+        state_before: outcome.state_before(),
+        // Left out when they say nothing: 1 request (0 when no dynamodbMs), no rejection, no retry.
+        requests: (tally.requests > 1).then_some(tally.requests),
+        rejections: (tally.rejections > 0).then_some(tally.rejections),
+        retries: (tally.retries > 0).then_some(tally.retries),
+        dynamodb_ms: (tally.requests > 0).then(|| milliseconds(tally.store_time)),
+        damaged: event
+            .filter(|event| !event.damaged.is_empty())
+            .map(|event| event.damaged.join(",")),
+        reason: match outcome {
+            Outcome::Refused(refusal) => Some(refusal.to_string()),
+            Outcome::Failed(failure) => Some(failure.to_string()),
+            _ => None,
+        },
+    };
+    match level_of(outcome) {
+        LogLevel::Warn => contact_event_line!(Level::WARN, line),
+        _ => contact_event_line!(Level::INFO, line),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn milliseconds_are_rounded_to_a_tenth() {
+        assert_eq!(milliseconds(Duration::from_micros(3_949)), 3.9);
+        assert_eq!(milliseconds(Duration::from_micros(3_951)), 4.0);
+    }
+
+    #[test]
+    fn event_time_is_written_as_the_event_writes_it() {
+        assert_eq!(iso(1_714_989_630).as_deref(), Some("2024-05-06T10:00:30Z"));
+    }
+}

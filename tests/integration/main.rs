@@ -1,0 +1,20 @@
+//! The integration tests, one crate: the spec's sentences through the handler against DynamoDB
+//! Local, the real binary behind a local Runtime API, faults, hostile input, logs and load.
+//! DynamoDB Local is started by `make test` (infra/with-dynamodb-local.sh).
+
+// Tests report by panicking (the lints that forbid it apply to the product, not here).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod binary;
+mod convergence;
+mod dynamodb_local;
+mod faults;
+mod hostile_input;
+mod load;
+mod logs;
+mod support;
