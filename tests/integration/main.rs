@@ -10,6 +10,7 @@
     clippy::panic
 )]
 
+mod adapter;
 mod binary;
 mod convergence;
 mod dynamodb_local;

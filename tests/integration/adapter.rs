@@ -1,0 +1,225 @@
+//! The exact `UpdateItem` the DynamoDB adapter sends for a write, checked offline with the SDK's
+//! own mocks (`aws-smithy-mocks`): a changed expression, placeholder or condition fails here
+//! without a server. What DynamoDB does with it is checked against DynamoDB Local elsewhere.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::update_item::{UpdateItemInput, UpdateItemOutput};
+use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use connect_contact_state::dynamodb::DynamoDbStore;
+use connect_contact_state::event::RoutingStep;
+use connect_contact_state::plan::{Freshness, Guard, RoutingChange, StateChange, Stored, Write};
+use connect_contact_state::store::{ContactStore, WriteOutcome};
+
+type Sent = Arc<Mutex<Vec<UpdateItemInput>>>;
+
+/// A store whose client answers every UpdateItem with `answer`, keeping each request sent.
+fn store_answering(rejected: bool, old: HashMap<String, AttributeValue>) -> (DynamoDbStore, Sent) {
+    let sent: Sent = Arc::default();
+    let keep = sent.clone();
+    let rule = mock!(Client::update_item).match_requests(move |input| {
+        keep.lock().unwrap().push(input.clone());
+        true
+    });
+    let rule = if rejected {
+        rule.then_error(move || {
+            aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(
+                ConditionalCheckFailedException::builder()
+                    .set_item(Some(old.clone()))
+                    .build(),
+            )
+        })
+    } else {
+        rule.then_output(move || {
+            UpdateItemOutput::builder()
+                .set_attributes(Some(old.clone()))
+                .build()
+        })
+    };
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&rule]);
+    (DynamoDbStore::new(client, "contacts"), sent)
+}
+
+fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: &str) -> AttributeValue {
+    AttributeValue::N(value.into())
+}
+
+#[tokio::test]
+async fn a_write_is_one_conditional_update_item_guarding_every_dimension_it_moves() {
+    let state = StateChange {
+        state: "QUEUED",
+        key: 300_000_000_000,
+    };
+    let routing = RoutingChange {
+        index: 1,
+        steps: vec![RoutingStep {
+            status: "ACTIVE".into(),
+            expiry_duration_seconds: Some(30),
+            expiry_timestamp: None,
+        }],
+        key: 1_000_002,
+    };
+    let write = Write {
+        contact_id: "c-1",
+        state: Some(&state),
+        routing: Some(&routing),
+        freshness: Some((
+            Freshness {
+                event_time: 1_714_989_600,
+                expires_at: 1_722_765_600,
+            },
+            Guard::NotOlder,
+        )),
+        facts: vec![("channel", "VOICE")],
+    };
+    let (store, sent) = store_answering(false, HashMap::new());
+    let answer = store.write(&write).await.expect("written");
+    assert_eq!(
+        answer.outcome,
+        WriteOutcome::Written {
+            before: Stored::default()
+        }
+    );
+    let sent = sent.lock().unwrap();
+    let [input] = sent.as_slice() else {
+        panic!("one request: {sent:?}")
+    };
+    assert_eq!(input.table_name(), Some("contacts"));
+    assert_eq!(
+        input.key(),
+        Some(&HashMap::from([("contactId".to_owned(), s("c-1"))]))
+    );
+    assert_eq!(
+        input.update_expression(),
+        Some(
+            "SET #state = :state, #stateKey = :stateKey, \
+             #routingCriteriaIndex = :routingCriteriaIndex, #routingSteps = :routingSteps, \
+             #routingKey = :routingKey, #expiresAt = :expiresAt, #lastEventAt = :lastEventAt, \
+             #channel = if_not_exists(#channel, :channel)"
+        )
+    );
+    assert_eq!(
+        input.condition_expression(),
+        Some(
+            "(attribute_not_exists(#stateKey) OR #stateKey < :stateKey) \
+             AND (attribute_not_exists(#routingKey) OR #routingKey < :routingKey) \
+             AND (attribute_not_exists(#lastEventAt) OR #lastEventAt <= :lastEventAt)"
+        )
+    );
+    let names = input.expression_attribute_names().expect("names");
+    for name in [
+        "state",
+        "stateKey",
+        "routingCriteriaIndex",
+        "routingSteps",
+        "routingKey",
+        "expiresAt",
+        "lastEventAt",
+        "channel",
+    ] {
+        assert_eq!(
+            names.get(&format!("#{name}")).map(String::as_str),
+            Some(name)
+        );
+    }
+    assert_eq!(names.len(), 8);
+    let values = input.expression_attribute_values().expect("values");
+    assert_eq!(values[":state"], s("QUEUED"));
+    assert_eq!(values[":stateKey"], n("300000000000"));
+    assert_eq!(values[":routingCriteriaIndex"], n("1"));
+    assert_eq!(
+        values[":routingSteps"],
+        AttributeValue::L(vec![AttributeValue::M(HashMap::from([
+            ("status".to_owned(), s("ACTIVE")),
+            ("expiryDurationSeconds".to_owned(), n("30")),
+        ]))])
+    );
+    assert_eq!(values[":routingKey"], n("1000002"));
+    assert_eq!(values[":expiresAt"], n("1722765600"));
+    assert_eq!(values[":lastEventAt"], n("1714989600"));
+    assert_eq!(values[":channel"], s("VOICE"));
+    assert_eq!(values.len(), 8);
+    assert_eq!(input.return_values(), Some(&ReturnValue::AllOld));
+    assert_eq!(
+        input.return_values_on_condition_check_failure(),
+        Some(&ReturnValuesOnConditionCheckFailure::AllOld)
+    );
+}
+
+#[tokio::test]
+async fn a_facts_only_write_has_no_condition_and_an_event_that_is_the_latest_is_guarded_strictly() {
+    let facts_only = Write {
+        contact_id: "c-1",
+        state: None,
+        routing: None,
+        freshness: None,
+        facts: vec![("queueArn", "arn:q"), ("agentArn", "arn:a")],
+    };
+    let (store, sent) = store_answering(false, HashMap::new());
+    store.write(&facts_only).await.expect("written");
+    let latest = Write {
+        freshness: Some((
+            Freshness {
+                event_time: 10,
+                expires_at: 20,
+            },
+            Guard::Newer,
+        )),
+        facts: Vec::new(),
+        ..facts_only.clone()
+    };
+    store.write(&latest).await.expect("written");
+    let sent = sent.lock().unwrap();
+    assert_eq!(
+        sent[0].update_expression(),
+        Some(
+            "SET #queueArn = if_not_exists(#queueArn, :queueArn), \
+             #agentArn = if_not_exists(#agentArn, :agentArn)"
+        )
+    );
+    assert_eq!(sent[0].condition_expression(), None);
+    assert_eq!(
+        sent[1].condition_expression(),
+        Some("(attribute_not_exists(#lastEventAt) OR #lastEventAt < :lastEventAt)")
+    );
+}
+
+#[tokio::test]
+async fn a_rejected_write_hands_back_the_item_as_stored() {
+    let old = HashMap::from([
+        ("contactId".to_owned(), s("c-1")),
+        ("state".to_owned(), s("COMPLETED")),
+        ("stateKey".to_owned(), n("700000000000")),
+        ("lastEventAt".to_owned(), n("1714989700")),
+        ("channel".to_owned(), s("VOICE")),
+    ]);
+    let (store, _) = store_answering(true, old);
+    let write = Write {
+        contact_id: "c-1",
+        state: None,
+        routing: None,
+        freshness: None,
+        facts: vec![("channel", "VOICE")],
+    };
+    let answer = store.write(&write).await.expect("an answer");
+    assert_eq!(
+        answer.outcome,
+        WriteOutcome::Rejected {
+            current: Stored {
+                state: Some("COMPLETED".into()),
+                state_key: Some(700_000_000_000),
+                routing_key: None,
+                last_event_at: Some(1_714_989_700),
+                facts: vec!["channel"],
+            }
+        }
+    );
+}
