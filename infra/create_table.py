@@ -36,7 +36,14 @@ def table_definition(template_path):
     tables = [r for r in template["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
     if len(tables) != 1:
         sys.exit(f"{template_path}: expected one AWS::DynamoDB::Table, found {len(tables)}")
-    return tables[0]["Properties"]
+    return tables[0]["Properties"], template.get("Parameters", {})
+
+
+def default(value, parameters):
+    """A `!Ref Parameter` (read as the parameter's name) is the parameter's default."""
+    if isinstance(value, str) and value in parameters:
+        return parameters[value].get("Default")
+    return value
 
 
 def main():
@@ -49,7 +56,7 @@ def main():
     if not args.endpoint:
         sys.exit("no endpoint: pass --endpoint or set AWS_ENDPOINT_URL_DYNAMODB")
 
-    props = table_definition(args.template)
+    props, parameters = table_definition(args.template)
     client = boto3.client(
         "dynamodb",
         endpoint_url=args.endpoint,
@@ -61,7 +68,8 @@ def main():
         TableName=args.table,
         KeySchema=props["KeySchema"],
         AttributeDefinitions=props["AttributeDefinitions"],
-        BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"),
+        # The default deployment's billing; DynamoDB Local ignores capacity either way.
+        BillingMode=default(props.get("BillingMode", "PAY_PER_REQUEST"), parameters),
     )
     client.get_waiter("table_exists").wait(TableName=args.table, WaiterConfig={"Delay": 1})
     ttl = props.get("TimeToLiveSpecification")

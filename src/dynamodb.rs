@@ -19,7 +19,9 @@ use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ReturnConsumedCapacity, ReturnValue, ReturnValuesOnConditionCheckFailure,
+};
 use serde::Deserialize;
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value};
 
@@ -141,17 +143,37 @@ impl ContactStore for DynamoDbStore {
             .set_expression_attribute_values(Some(update.values))
             .return_values(ReturnValue::AllOld)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            // Free, and what the cost figures (and the `writeUnits` log field) are made of.
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .customize()
             .interceptor(attempts.clone());
-        let outcome = match request.send().await {
-            Ok(output) => WriteOutcome::Written {
-                before: stored(output.attributes)?,
-            },
+        let (outcome, write_units) = match request.send().await {
+            Ok(output) => {
+                let units = output
+                    .consumed_capacity
+                    .as_ref()
+                    .and_then(|consumed| consumed.capacity_units);
+                let before = output.attributes;
+                // DynamoDB bills a write by the larger of the item before and after, at least 1.
+                let units = units.map_or_else(|| write_units(before.as_ref()), billed);
+                (
+                    WriteOutcome::Written {
+                        before: stored(before)?,
+                    },
+                    units,
+                )
+            }
             Err(error) => match error.into_service_error() {
                 UpdateItemError::ConditionalCheckFailedException(rejected) => {
-                    WriteOutcome::Rejected {
-                        current: stored(rejected.item)?,
-                    }
+                    // A rejected conditional write is billed by the stored item's size (min 1);
+                    // the rejection does not say, the returned item does.
+                    let units = write_units(rejected.item.as_ref());
+                    (
+                        WriteOutcome::Rejected {
+                            current: stored(rejected.item)?,
+                        },
+                        units,
+                    )
                 }
                 other => {
                     return Err(StoreError {
@@ -168,7 +190,57 @@ impl ContactStore for DynamoDbStore {
         Ok(Answer {
             outcome,
             retries: attempts.count().saturating_sub(1),
+            write_units,
         })
+    }
+}
+
+/// Whole write units from what DynamoDB reported.
+fn billed(units: f64) -> u32 {
+    units.ceil().max(1.0) as u32
+}
+
+/// Write units a write against `item` is billed at least: one per started KB, at least one.
+fn write_units(item: Option<&Item>) -> u32 {
+    let size = item.map_or(0, item_size);
+    size.div_ceil(1024).max(1) as u32
+}
+
+/// An item's size as DynamoDB counts it for capacity: attribute names and values in bytes.
+/// <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html>
+pub fn item_size(item: &Item) -> usize {
+    item.iter()
+        .map(|(name, value)| name.len() + value_size(value))
+        .sum()
+}
+
+fn value_size(value: &AttributeValue) -> usize {
+    match value {
+        AttributeValue::S(text) => text.len(),
+        // About one byte per two significant digits, plus one.
+        AttributeValue::N(number) => {
+            let digits = number
+                .trim_start_matches('-')
+                .replace('.', "")
+                .trim_start_matches('0')
+                .trim_end_matches('0')
+                .len();
+            digits.div_ceil(2) + 1
+        }
+        AttributeValue::B(bytes) => bytes.as_ref().len(),
+        AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+        // Lists and maps: 3 bytes, and 1 per element besides the elements themselves.
+        AttributeValue::L(values) => 3 + values.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
+        AttributeValue::M(map) => {
+            3 + map
+                .iter()
+                .map(|(name, v)| 1 + name.len() + value_size(v))
+                .sum::<usize>()
+        }
+        AttributeValue::Ss(items) => items.iter().map(String::len).sum(),
+        AttributeValue::Ns(items) => items.iter().map(|n| n.len().div_ceil(2) + 1).sum(),
+        AttributeValue::Bs(items) => items.iter().map(|b| b.as_ref().len()).sum(),
+        _ => 0,
     }
 }
 

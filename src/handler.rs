@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 
 use contact_state_core::apply::apply;
 use contact_state_core::event;
+use contact_state_core::known::Known;
 use contact_state_core::outcome::{Failure, Outcome, Report, Tally};
 use contact_state_core::store::ContactStore;
 
@@ -45,6 +46,8 @@ pub const DEADLINE_RESERVE: Duration = Duration::from_millis(500);
 pub struct Handler<S> {
     store: S,
     retention_days: u32,
+    /// What the table last said about recently seen contacts, in this environment.
+    known: Known,
     summary: Option<Summary>,
 }
 
@@ -53,6 +56,7 @@ impl<S: ContactStore> Handler<S> {
         Handler {
             store,
             retention_days,
+            known: Known::default(),
             summary: None,
         }
     }
@@ -114,7 +118,14 @@ impl<S: ContactStore> Handler<S> {
         let outcome = match &event {
             Err(refusal) => Outcome::Refused(refusal.clone()),
             Ok(event) => {
-                let applying = apply(&self.store, event, now(), self.retention_days, &mut tally);
+                let applying = apply(
+                    &self.store,
+                    &self.known,
+                    event,
+                    now(),
+                    self.retention_days,
+                    &mut tally,
+                );
                 match budget {
                     None => applying.await,
                     Some(budget) => tokio::time::timeout(budget, applying)
@@ -124,8 +135,12 @@ impl<S: ContactStore> Handler<S> {
             }
         };
         let report = Report { outcome, tally };
+        let refused_id = event
+            .is_err()
+            .then(|| event::envelope_id(payload))
+            .flatten();
         let event = event.as_ref().ok();
-        record::log(request_id, event, &report);
+        record::log(request_id, event.ok_or(refused_id.as_deref()), &report);
         if let Some(summary) = &self.summary {
             summary.observe(event.map(|event| event.event_type.as_str()), &report);
         }

@@ -45,6 +45,7 @@ macro_rules! contact_event_line {
             requests = $line.requests,
             rejections = $line.rejections,
             retries = $line.retries,
+            writeUnits = $line.write_units,
             dynamodbMs = $line.dynamodb_ms,
             damaged = $line.damaged.as_deref(),
             reason = $line.reason.as_deref(),
@@ -64,21 +65,26 @@ struct Line<'a> {
     requests: Option<usize>,
     rejections: Option<usize>,
     retries: Option<u32>,
+    write_units: Option<u32>,
     dynamodb_ms: Option<f64>,
     damaged: Option<String>,
     reason: Option<String>,
 }
 
 /// Logs the event's line: `request_id` of the invocation (empty outside Lambda), the event as
-/// read (`None` when refused before it could be read), and its report.
-pub fn log(request_id: &str, event: Option<&ContactEvent>, report: &Report) {
+/// read (`Err` with the envelope's id, where readable, when it was refused), and its report.
+pub fn log(request_id: &str, event: Result<&ContactEvent, Option<&str>>, report: &Report) {
+    let (event, refused_id) = match event {
+        Ok(event) => (Some(event), None),
+        Err(id) => (None, id),
+    };
     let tally = &report.tally;
     let outcome = &report.outcome;
     let line = Line {
         request_id: (!request_id.is_empty()).then_some(request_id),
         contact_id: event.map(|event| event.contact_id.as_str()),
         event_type: event.map(|event| event.event_type.as_str()),
-        event_id: event.and_then(|event| event.id.as_deref()),
+        event_id: event.and_then(|event| event.id.as_deref()).or(refused_id),
         event_time: event.and_then(|event| event.time).and_then(iso),
         outcome: outcome.name(),
         state: outcome.state(),
@@ -87,6 +93,8 @@ pub fn log(request_id: &str, event: Option<&ContactEvent>, report: &Report) {
         requests: (tally.requests > 1).then_some(tally.requests),
         rejections: (tally.rejections > 0).then_some(tally.rejections),
         retries: (tally.retries > 0).then_some(tally.retries),
+        // Left out when each request cost one unit, as it should (items under 1 KB).
+        write_units: (tally.write_units as usize != tally.requests).then_some(tally.write_units),
         dynamodb_ms: (tally.requests > 0).then(|| milliseconds(tally.store_time)),
         damaged: event
             .filter(|event| !event.damaged.is_empty())

@@ -1,18 +1,22 @@
-//! One event against the table: plan, write conditionally, and on rejection plan again against
-//! the item the store handed back (never a read), until the item reflects the event. Bounded by
-//! [`MAX_WRITES`]; the caller bounds it in time (the tally survives a timeout).
+//! One event against the table: plan against what is [`Known`] of the item (nothing, at first),
+//! write conditionally, and on rejection plan again against the item the store handed back
+//! (never a read), until the item reflects the event. Bounded by [`MAX_WRITES`]; the caller
+//! bounds it in time (the tally survives a timeout).
 
 use std::time::Instant;
 
 use crate::event::ContactEvent;
+use crate::known::{Known, MAX_AGE};
+use crate::ordering::expires_at;
 use crate::outcome::{Failure, Outcome, Tally};
 use crate::plan::{MAX_WRITES, Plan, Stored};
 use crate::store::{ContactStore, WriteOutcome};
 
 /// Applies `event` (received at `received_at`, epoch seconds) to its item in `store`, counting
-/// requests, rejections, retries and time spent in `tally`.
+/// requests, rejections, retries and time spent in `tally`, and keeping `known` up to date.
 pub async fn apply<S: ContactStore>(
     store: &S,
+    known: &Known,
     event: &ContactEvent,
     received_at: i64,
     retention_days: u32,
@@ -21,8 +25,19 @@ pub async fn apply<S: ContactStore>(
     let Some(plan) = Plan::from_event(event, received_at, retention_days) else {
         return Outcome::Ignored;
     };
-    // Optimistic: assume the item holds nothing newer; a rejection tells us what it holds.
-    let mut stored = Stored::default();
+    // Optimistic: assume the item holds nothing newer than what we last heard of it; a
+    // rejection tells us what it holds.
+    let contact_id = event.contact_id.as_str();
+    let mut stored = known.get(contact_id).unwrap_or_default();
+    let remember = |stored: &Stored| {
+        // Only while TTL cannot delete the item behind our back.
+        let far_from_expiry = stored.last_event_at.is_some_and(|latest| {
+            expires_at(latest, retention_days) > received_at + MAX_AGE.as_secs() as i64 * 2
+        });
+        if far_from_expiry {
+            known.remember(contact_id, stored.clone());
+        }
+    };
     for _ in 0..MAX_WRITES {
         let Some(write) = plan.write_against(&stored) else {
             return nothing_to_write(&plan, stored);
@@ -33,11 +48,16 @@ pub async fn apply<S: ContactStore>(
         tally.store_time += started.elapsed();
         let answer = match answer {
             Ok(answer) => answer,
-            Err(error) => return Outcome::Failed(Failure::Store(error)),
+            Err(error) => {
+                known.forget(contact_id);
+                return Outcome::Failed(Failure::Store(error));
+            }
         };
         tally.retries += answer.retries;
+        tally.write_units += answer.write_units;
         match answer.outcome {
             WriteOutcome::Written { before } => {
+                remember(&write.applied_to(before.clone()));
                 let facts_filled = write
                     .facts
                     .iter()
@@ -61,6 +81,7 @@ pub async fn apply<S: ContactStore>(
             }
             WriteOutcome::Rejected { current } => {
                 tally.rejections += 1;
+                remember(&current);
                 stored = current;
             }
         }
@@ -71,8 +92,8 @@ pub async fn apply<S: ContactStore>(
     }
 }
 
-/// The item already has everything the event says: a redelivery when it holds an event of the
-/// same time, a late event otherwise.
+/// The item already has everything the event says (as the store answered, or as last heard): a
+/// redelivery when it holds an event of the same time, a late event otherwise.
 fn nothing_to_write(plan: &Plan, stored: Stored) -> Outcome {
     if stored.last_event_at == Some(plan.freshness.event_time) {
         Outcome::Duplicate {

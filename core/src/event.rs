@@ -217,6 +217,21 @@ pub fn parse(payload: &[u8]) -> Result<ContactEvent, Refusal> {
     })
 }
 
+/// The envelope's `id` of a payload [`parse`] refused, where it can be read: a refused event
+/// is delivered three times (Lambda's retries), and its id lets them count once.
+pub fn envelope_id(payload: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Id<'a> {
+        #[serde(borrow, default)]
+        id: Option<&'a RawValue>,
+    }
+    let Object(envelope): Object<Id<'_>> = serde_json::from_slice(payload).ok()?;
+    string(envelope.id)
+        .ok()
+        .flatten()
+        .filter(|id| id.chars().count() <= VALUE_MAX_CHARS)
+}
+
 /// The paths of damaged fields, each once.
 #[derive(Default)]
 struct Damaged(Vec<String>);
@@ -846,6 +861,15 @@ mod tests {
         // Found by fuzzing: a syntax error inside an unknown key `"v\n"`.
         let error = parse(b"  {\n\"v\\n\":z\"5\xee,\n\"ets\na").expect_err("refused");
         assert!(!error.to_string().contains('\n'), "{error:?}");
+    }
+
+    #[test]
+    fn the_id_of_a_refused_event_is_read_where_it_can_be() {
+        let payload = envelope(json!({"eventType": "QUEUED"}));
+        assert!(parse(&payload).is_err());
+        assert_eq!(envelope_id(&payload).as_deref(), Some("e-1"));
+        assert_eq!(envelope_id(b"{"), None);
+        assert_eq!(envelope_id(br#"{"id": 7}"#), None);
     }
 
     #[test]

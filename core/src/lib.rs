@@ -4,12 +4,13 @@
 //! - [`facts`]: the table of write-once facts: attribute, source field, kind;
 //! - [`ordering`]: the spec's ordering rules as pure functions;
 //! - [`plan`]: what to write given what is stored;
-//! - [`apply`]: one event against the store, to its [`outcome`];
+//! - [`apply`]: one event against the store, to its [`outcome`], helped by what is [`known`];
 //! - [`store`]: the port to the table.
 
 pub mod apply;
 pub mod event;
 pub mod facts;
+pub mod known;
 pub mod ordering;
 pub mod outcome;
 pub mod plan;

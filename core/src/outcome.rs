@@ -139,6 +139,8 @@ pub struct Tally {
     pub rejections: usize,
     /// Store-level retries across the writes (throttling, 5xx, lost connections).
     pub retries: u32,
+    /// Write capacity units the writes were billed (rejected ones included).
+    pub write_units: u32,
     /// Time spent waiting for the table, retries and backoff included.
     pub store_time: Duration,
 }

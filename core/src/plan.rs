@@ -87,6 +87,26 @@ impl Write<'_> {
     pub fn advances(&self) -> bool {
         self.state.is_some() || self.routing.is_some() || self.freshness.is_some()
     }
+
+    /// The item after this write was applied to `before`.
+    pub fn applied_to(&self, mut before: Stored) -> Stored {
+        if let Some(change) = self.state {
+            before.state = Some(change.state.to_owned());
+            before.state_key = Some(change.key);
+        }
+        if let Some(change) = self.routing {
+            before.routing_key = Some(change.key);
+        }
+        if let Some((freshness, _)) = self.freshness {
+            before.last_event_at = Some(freshness.event_time);
+        }
+        for (name, _) in &self.facts {
+            if !before.facts.contains(name) {
+                before.facts.push(name);
+            }
+        }
+        before
+    }
 }
 
 impl Plan {

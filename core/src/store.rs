@@ -14,20 +14,24 @@ pub enum WriteOutcome {
     Rejected { current: Stored },
 }
 
-/// What the store answered, and how many times it had to retry to get that answer (throttling,
-/// 5xx, lost connections), for logs and metrics.
+/// What the store answered, how many times it had to retry to get that answer (throttling,
+/// 5xx, lost connections), and what the write was billed, for logs, metrics and cost figures.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
     pub outcome: WriteOutcome,
     pub retries: u32,
+    /// Write capacity units the store charged for the request (a rejected conditional write is
+    /// charged too); 1 when the store does not say.
+    pub write_units: u32,
 }
 
 impl From<WriteOutcome> for Answer {
-    /// An answer that took no retries.
+    /// An answer that took no retries and one write unit.
     fn from(outcome: WriteOutcome) -> Answer {
         Answer {
             outcome,
             retries: 0,
+            write_units: 1,
         }
     }
 }

@@ -135,6 +135,27 @@ class TemplateSecurity(GeneratedTemplate):
         self.assertEqual(table["DeletionPolicy"], "Retain")
 
 
+# The outcome words of the log line (core/src/outcome.rs, Outcome::NAMES).
+OUTCOMES = ["applied", "stale", "duplicate", "ignored", "refused", "failed"]
+
+# Logs Insights words that are not log fields.
+INSIGHTS_WORDS = {
+    "fields", "filter", "stats", "sort", "limit", "by", "as", "asc", "desc", "and", "or", "not",
+    "in", "like", "count", "count_distinct", "ispresent", "bin", "latest", "earliest", "sum",
+    "avg", "max", "min", "dedup", "display", "parse", "h", "m", "s",
+}
+
+
+def query_fields(text):
+    """The log fields a Logs Insights query reads: its words, less comments, strings, numbers,
+    built-in @fields, the language's own words and the names it defines with `as`."""
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    body = re.sub(r'"[^"]*"', " ", body)
+    aliases = set(re.findall(r"\bas\s+(\w+)", body))
+    words = set(re.findall(r"(?<![@\w])([A-Za-z_]\w*)", body))
+    return words - INSIGHTS_WORDS - aliases
+
+
 def documented_log_fields():
     """The log contract: the field names in README.md's table between the log-fields markers."""
     text = README.read_text()
@@ -156,12 +177,60 @@ class TemplateOperations(GeneratedTemplate):
             self.assertEqual(query["Properties"]["LogGroupNames"], [{"Ref": "ContactStateLogGroup"}])
 
     def test_saved_queries_read_only_documented_log_fields(self):
+        """Every field a query reads is in the log contract, which the binary's log tests check
+        against its real output (tests/integration/logs.rs)."""
         documented = documented_log_fields()
         self.assertIn("contactId", documented)
         for name, query in self.of_type("AWS::Logs::QueryDefinition").items():
-            used = set(re.findall(r"fields\.(\w+)", query["Properties"]["QueryString"]))
+            used = query_fields(query["Properties"]["QueryString"])
             self.assertTrue(used, name)
             self.assertLessEqual(used, documented, f"{name} reads undocumented fields")
+
+    def test_saved_queries_count_each_event_once_and_sort_one_field(self):
+        queries = {
+            q["Properties"]["Name"]["Fn::Sub"].rsplit("/", 1)[1]: q["Properties"]["QueryString"]
+            for q in self.of_type("AWS::Logs::QueryDefinition").values()
+        }
+        for name, text in queries.items():
+            body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+            if "stats" in body:
+                self.assertIn("count_distinct(eventId)", body, f"{name} counts deliveries, not events")
+            for clause in re.findall(r"\|\s*sort ([^|]+)", body):
+                self.assertNotIn(",", clause, f"{name}: one sort field per sort")
+        self.assertIn("sort eventTime asc", queries["one-contact-history"])
+
+    def test_metric_filters_read_documented_fields_and_make_at_most_25_series(self):
+        documented = documented_log_fields()
+        filters = self.of_type("AWS::Logs::MetricFilter")
+        series = 0
+        for name, metric_filter in filters.items():
+            properties = metric_filter["Properties"]
+            self.assertEqual(metric_filter["Condition"], "MetricsOn")
+            self.assertEqual(properties["LogGroupName"], {"Ref": "ContactStateLogGroup"})
+            pattern = properties["FilterPattern"]
+            used = set(re.findall(r"\$\.(\w+)", pattern))
+            (transformation,) = properties["MetricTransformations"]
+            used |= set(re.findall(r"\$\.(\w+)", transformation["MetricValue"]))
+            dimensions = transformation.get("Dimensions", [])
+            for dimension in dimensions:
+                used |= set(re.findall(r"\$\.(\w+)", dimension["Value"]))
+            self.assertLessEqual(used, documented, f"{name} reads undocumented fields")
+            self.assertEqual(transformation["MetricNamespace"], {"Ref": "MetricsNamespace"})
+            # A dimension's values are bounded by what the pattern admits.
+            if not dimensions:
+                series += 1
+            elif dimensions[0]["Value"] == "$.outcome":
+                series += len(OUTCOMES)
+            else:
+                values = re.findall(r'\$\.eventType = "(\w+)"', pattern)
+                self.assertEqual(dimensions[0]["Value"], "$.eventType")
+                self.assertEqual(len(values), len(set(values)))
+                series += len(values)
+        self.assertLessEqual(series, 25)
+        names = {f["Properties"]["MetricTransformations"][0]["MetricName"] for f in filters.values()}
+        self.assertEqual(
+            names, {"Events", "DynamoDbLatency", "ConditionalRejections", "Retries"}
+        )
 
     def alarm(self, namespace, metric):
         alarms = [
@@ -176,16 +245,34 @@ class TemplateOperations(GeneratedTemplate):
         return alarms
 
     def test_alarms_watch_function_errors_and_throttles(self):
-        for metric in ("Errors", "Throttles"):
+        for metric in ("Errors", "Throttles", "AsyncEventAge", "DestinationDeliveryFailures"):
             (alarm,) = self.alarm("AWS/Lambda", metric)
             self.assertEqual(
                 alarm["Dimensions"], [{"Name": "FunctionName", "Value": {"Ref": "ContactStateFunction"}}]
             )
 
+    def test_one_transient_error_does_not_page(self):
+        (errors,) = self.alarm("AWS/Lambda", "Errors")
+        self.assertGreater(errors["Threshold"], 1)
+        self.assertGreaterEqual(errors.get("DatapointsToAlarm", 1), 2)
+
+    def test_alarms_watch_the_rule_failing_to_deliver_and_to_dead_letter(self):
+        for metric in ("FailedInvocations", "InvocationsFailedToBeSentToDlq"):
+            (alarm,) = self.alarm("AWS/Events", metric)
+            self.assertEqual(
+                alarm["Dimensions"],
+                [{"Name": "RuleName", "Value": {"Ref": "ContactStateFunctionContactEvents"}}],
+            )
+            self.assertIn("ContactStateFunctionContactEvents", self.resources)
+
     def test_alarms_watch_messages_waiting_in_both_failure_queues(self):
-        alarms = self.alarm("AWS/SQS", "ApproximateNumberOfMessagesVisible")
-        queues = sorted(a["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in alarms)
-        self.assertEqual(queues, ["DeliveryDeadLetterQueue", "FailedEventsQueue"])
+        for metric in ("ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"):
+            alarms = self.alarm("AWS/SQS", metric)
+            queues = sorted(a["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in alarms)
+            self.assertEqual(queues, ["DeliveryDeadLetterQueue", "FailedEventsQueue"])
+        for alarm in self.alarm("AWS/SQS", "ApproximateAgeOfOldestMessage"):
+            queue = self.resources[alarm["Dimensions"][0]["Value"]["Fn::GetAtt"][0]]
+            self.assertLess(alarm["Threshold"], queue["Properties"]["MessageRetentionPeriod"])
 
     def alarm_topics(self):
         """The topics any alarm notifies, by logical id."""
@@ -240,10 +327,26 @@ class TemplateOperations(GeneratedTemplate):
         self.assertEqual(subscription["Condition"], "HasAlarmEmail")
         self.assertEqual(subscription["Properties"]["Endpoint"], {"Ref": "AlarmEmail"})
 
-    def test_metrics_namespace_and_dimensions_are_parameters(self):
+    def test_metrics_namespace_is_a_parameter(self):
         variables = self.resources["ContactStateFunction"]["Properties"]["Environment"]["Variables"]
         self.assertEqual(variables["METRICS_NAMESPACE"], {"Ref": "MetricsNamespace"})
-        self.assertEqual(variables["METRICS_DIMENSIONS"], {"Ref": "MetricsDimensions"})
+
+    def test_billing_is_on_demand_by_default_or_provisioned_with_auto_scaling(self):
+        table = self.resources["ContactStateTable"]["Properties"]
+        self.assertEqual(table["BillingMode"], {"Ref": "TableBillingMode"})
+        parameters = yaml_parse(TEMPLATE.read_text())["Parameters"]
+        self.assertEqual(parameters["TableBillingMode"]["Default"], "PAY_PER_REQUEST")
+        self.assertEqual(parameters["TargetUtilization"]["Default"], 70)
+        (target,) = self.of_type("AWS::ApplicationAutoScaling::ScalableTarget").values()
+        self.assertEqual(target["Condition"], "Provisioned")
+        self.assertEqual(target["Properties"]["ScalableDimension"], "dynamodb:table:WriteCapacityUnits")
+        (policy,) = self.of_type("AWS::ApplicationAutoScaling::ScalingPolicy").values()
+        configuration = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]
+        self.assertEqual(configuration["TargetValue"], {"Ref": "TargetUtilization"})
+        self.assertEqual(
+            configuration["PredefinedMetricSpecification"]["PredefinedMetricType"],
+            "DynamoDBWriteCapacityUtilization",
+        )
 
     def test_the_log_group_keeps_logs_for_the_retention_parameter(self):
         group = self.resources["ContactStateLogGroup"]["Properties"]

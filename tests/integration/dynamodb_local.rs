@@ -60,7 +60,9 @@ async fn a_stale_event_is_a_success_and_does_not_change_state() {
     let handler = table.handler();
     accept(&handler, event("c-1", "DISCONNECTED", T + 60, json!({}))).await;
     table.requests.take();
-    let report = handler
+    // Another environment, which has not seen the contact.
+    let report = table
+        .handler()
         .handle(&event("c-1", "QUEUED", T, json!({})))
         .await
         .expect("a success");
@@ -93,7 +95,8 @@ async fn a_duplicate_event_is_a_success_and_changes_nothing() {
     handler.handle(&queued).await.expect("accepted");
     let before = table.item("c-1").await;
     table.requests.take();
-    let report = handler.handle(&queued).await.expect("a success");
+    // Delivered again to another environment: one rejected conditional write.
+    let report = table.handler().handle(&queued).await.expect("a success");
     assert_eq!(
         report.outcome,
         Outcome::Duplicate {
@@ -102,6 +105,79 @@ async fn a_duplicate_event_is_a_success_and_changes_nothing() {
     );
     assert_eq!(table.requests.take(), 1);
     assert_eq!(table.item("c-1").await, before);
+    // Delivered again to the environment that wrote it: it knows, and sends nothing.
+    let report = handler.handle(&queued).await.expect("a success");
+    assert_eq!(report.outcome.name(), "duplicate");
+    assert_eq!(table.requests.take(), 0);
+    assert_eq!(table.item("c-1").await, before);
+}
+
+#[tokio::test]
+async fn an_environment_that_saw_the_item_move_on_writes_a_late_event_in_one_request() {
+    let table = fresh_table().await;
+    let handler = table.handler();
+    let routing = |status: &str| json!({"index": 0, "steps": [{"status": status}]});
+    accept(
+        &handler,
+        event(
+            "c-1",
+            "QUEUED",
+            T,
+            json!({"routingCriteria": routing("ACTIVE")}),
+        ),
+    )
+    .await;
+    accept(&handler, event("c-1", "DISCONNECTED", T + 60, json!({}))).await;
+    table.requests.take();
+    // Late: its state is stale, its routing snapshot is not.
+    let late = event(
+        "c-1",
+        "CONNECTED_TO_AGENT",
+        T + 30,
+        json!({"routingCriteria": routing("JOINED")}),
+    );
+    let report = handler.handle(&late).await.expect("a success");
+    assert_eq!(report.tally.requests, 1, "{report:?}");
+    assert_eq!(report.tally.rejections, 0);
+    let item = table.item("c-1").await.expect("item");
+    assert_eq!(s(&item, "state"), Some("DISCONNECTED"));
+    assert_eq!(step_statuses(&item), ["JOINED"]);
+    // Another environment needs two: one rejected, then the routing.
+    let table = fresh_table().await;
+    let first = table.handler();
+    accept(
+        &first,
+        event(
+            "c-1",
+            "QUEUED",
+            T,
+            json!({"routingCriteria": routing("ACTIVE")}),
+        ),
+    )
+    .await;
+    accept(&first, event("c-1", "DISCONNECTED", T + 60, json!({}))).await;
+    let report = table.handler().handle(&late).await.expect("a success");
+    assert_eq!(report.tally.requests, 2, "{report:?}");
+}
+
+#[tokio::test]
+async fn what_an_environment_knows_is_corrected_by_the_table_when_others_moved_the_item() {
+    let table = fresh_table().await;
+    let this = table.handler();
+    let other = table.handler();
+    accept(&this, event("c-1", "QUEUED", T, json!({}))).await;
+    accept(&other, event("c-1", "COMPLETED", T + 90, json!({}))).await;
+    // `this` still believes QUEUED: its DISCONNECTED write is rejected, and it learns.
+    let report = accept(&this, event("c-1", "DISCONNECTED", T + 60, json!({}))).await;
+    assert_eq!(
+        report.outcome,
+        Outcome::Stale {
+            state: Some("COMPLETED".into()),
+            facts_filled: 0
+        }
+    );
+    let item = table.item("c-1").await.expect("item");
+    assert_eq!(s(&item, "state"), Some("COMPLETED"));
 }
 
 #[tokio::test]
@@ -137,7 +213,7 @@ async fn an_event_too_old_to_change_state_still_fills_in_facts_the_item_lacks() 
             "queueInfo": {"queueArn": "arn:q", "enqueueTimestamp": "2024-05-06T10:00:05.500Z"}
         }),
     );
-    let report = handler.handle(&queued).await.expect("a success");
+    let report = table.handler().handle(&queued).await.expect("a success");
     assert_eq!(
         report.outcome,
         Outcome::Stale {

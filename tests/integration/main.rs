@@ -13,6 +13,7 @@
 mod adapter;
 mod binary;
 mod convergence;
+mod cost;
 mod dynamodb_local;
 mod faults;
 mod hostile_input;

@@ -1,0 +1,286 @@
+//! What a million events cost, measured: the real binary (4 instances, as Lambda scales out) on a
+//! shuffled, duplicated stream of whole contact lifecycles against DynamoDB Local. Requests,
+//! write units (from `ReturnConsumedCapacity`, via the log line), log bytes (the binary's real
+//! output), item sizes (the final table) and CPU per invocation (/proc), priced with the list
+//! prices below. `make test` holds the goals on 300 contacts; `make bench` prints the table for
+//! 2,000 contacts with the release binary (`CONTACT_STATE_BINARY`, `COST_CONTACTS`).
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use connect_contact_state::dynamodb::item_size;
+use local_lambda::{RuntimeApi, spawn_function};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::support::corpus::{lifecycle, stream, uuid};
+use crate::support::{BINARY, RETENTION_DAYS, Table, concurrently, endpoint, fresh_table};
+
+/// List prices, us-east-1, as of 2026-11 (README, "What it costs").
+const LAMBDA_PER_MILLION_REQUESTS: f64 = 0.20;
+/// arm64, per GB-second.
+const LAMBDA_ARM64_PER_GB_SECOND: f64 = 0.000_013_333_4;
+const MEMORY_GB: f64 = 0.125;
+const DYNAMODB_ON_DEMAND_PER_MILLION_WRITE_UNITS: f64 = 0.625;
+/// Provisioned: per write capacity unit-hour.
+const DYNAMODB_PROVISIONED_PER_WCU_HOUR: f64 = 0.000_65;
+const PROVISIONED_UTILISATION: f64 = 0.70;
+const LOGS_PER_GB: f64 = 0.50;
+/// At 128 MB a Lambda gets about 7% of a vCPU: CPU time stretches to this share of wall time.
+const CPU_SHARE_AT_128_MB: f64 = 0.07;
+/// The CPU goal per invocation (release build, after init). `make test` runs a debug build,
+/// whose CPU is no guide: it prices duration at this; `make bench` at the release build's own.
+const CPU_GOAL_MS: f64 = 0.5;
+/// An in-region conditional UpdateItem's round trip, waited for without CPU (an assumption:
+/// DynamoDB Local on this machine is no guide to it).
+const DYNAMODB_ROUND_TRIP_MS: f64 = 3.0;
+
+fn binary() -> PathBuf {
+    std::env::var_os("CONTACT_STATE_BINARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(BINARY))
+}
+
+struct Figures {
+    deliveries: usize,
+    requests: u64,
+    write_units: u64,
+    log_bytes: Vec<usize>,
+    item_sizes: Vec<usize>,
+    cpu_per_invocation_ms: f64,
+}
+
+fn percentile(sorted: &[usize], percent: usize) -> usize {
+    sorted[(sorted.len() * percent / 100).min(sorted.len() - 1)]
+}
+
+fn cpu_ns(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/schedstat"))
+        .ok()
+        .and_then(|stat| stat.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Runs `contacts` lifecycles, shuffled and partly redelivered, through `instances` processes.
+async fn measure(table: &Table, contacts: u64, instances: usize) -> Figures {
+    let lifecycles: Vec<_> = (0..contacts)
+        .map(|n| lifecycle(&uuid(&format!("cost-{n}")), n * 104_729 + 17))
+        .collect();
+    let events = stream(&lifecycles, 23);
+    let deliveries = events.len();
+    let api = Arc::new(
+        RuntimeApi::start(Duration::from_secs(10))
+            .await
+            .expect("runtime API"),
+    );
+    let retention = RETENTION_DAYS.to_string();
+    let mut functions = Vec::new();
+    let mut readers = Vec::new();
+    for _ in 0..instances {
+        let mut function = spawn_function(
+            &binary(),
+            &api.address(),
+            &[
+                ("TABLE_NAME", table.name.as_str()),
+                ("AWS_ENDPOINT_URL_DYNAMODB", &endpoint()),
+                ("AWS_LAMBDA_LOG_LEVEL", "INFO"),
+                ("RETENTION_DAYS", &retention),
+            ],
+            Some(Stdio::piped()),
+        )
+        .expect("spawn contact-state");
+        let stdout = function.stdout.take().expect("stdout");
+        readers.push(tokio::spawn(async move {
+            let mut lines = BufReader::new(stdout).lines();
+            let mut all = Vec::new();
+            while let Ok(Some(line)) = lines.next_line().await {
+                all.push(line);
+            }
+            all
+        }));
+        functions.push(function);
+    }
+    // CPU from here on is the invocations': init (about 15 ms each) is over well before.
+    api.ready().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let pids: Vec<u32> = functions.iter().filter_map(|f| f.id()).collect();
+    let at_ready: u64 = pids.iter().map(|&pid| cpu_ns(pid)).sum();
+    let answers = concurrently(events, instances, {
+        let api = api.clone();
+        move |event| {
+            let api = api.clone();
+            async move { api.invoke(event).await }
+        }
+    })
+    .await;
+    for answer in answers {
+        answer.expect("accepted");
+    }
+    let cpu: u64 = pids.iter().map(|&pid| cpu_ns(pid)).sum::<u64>() - at_ready;
+    for pid in &pids {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+    }
+    for mut function in functions {
+        let _ = tokio::time::timeout(Duration::from_secs(10), function.wait()).await;
+    }
+    let mut lines = Vec::new();
+    for reader in readers {
+        lines.extend(reader.await.expect("log lines"));
+    }
+    let mut figures = Figures {
+        deliveries,
+        requests: 0,
+        write_units: 0,
+        log_bytes: Vec::new(),
+        item_sizes: table.items().await.iter().map(item_size).collect(),
+        cpu_per_invocation_ms: cpu as f64 / 1e6 / deliveries as f64,
+    };
+    for line in &lines {
+        figures.log_bytes.push(line.len() + 1);
+        let record: Value = serde_json::from_str(line).expect("JSON");
+        // Absent `requests` is 1 when the event wrote (`dynamodbMs`), and `writeUnits` is
+        // absent when each request cost one unit.
+        let requests = record["requests"]
+            .as_u64()
+            .unwrap_or(u64::from(record.get("dynamodbMs").is_some()));
+        figures.requests += requests;
+        figures.write_units += record["writeUnits"].as_u64().unwrap_or(requests);
+    }
+    assert_eq!(figures.log_bytes.len(), deliveries, "one line per delivery");
+    figures.log_bytes.sort_unstable();
+    figures.item_sizes.sort_unstable();
+    assert_eq!(figures.item_sizes.len(), contacts as usize);
+    figures
+}
+
+struct Cost {
+    requests: f64,
+    duration: f64,
+    dynamodb_on_demand: f64,
+    dynamodb_provisioned: f64,
+    logs: f64,
+}
+
+impl Cost {
+    /// Dollars per million events, at `cpu_ms` of CPU per invocation.
+    fn of(figures: &Figures, cpu_ms: f64) -> Cost {
+        let per = |total: f64| total / figures.deliveries as f64 * 1e6;
+        let billed_ms = cpu_ms / CPU_SHARE_AT_128_MB + DYNAMODB_ROUND_TRIP_MS;
+        let write_units = per(figures.write_units as f64) / 1e6;
+        let writes_per_wcu_hour = 3_600.0 * PROVISIONED_UTILISATION;
+        let mean_log_bytes = figures.log_bytes.iter().sum::<usize>() as f64;
+        Cost {
+            requests: LAMBDA_PER_MILLION_REQUESTS,
+            duration: 1e6 * billed_ms / 1000.0 * MEMORY_GB * LAMBDA_ARM64_PER_GB_SECOND,
+            dynamodb_on_demand: write_units * DYNAMODB_ON_DEMAND_PER_MILLION_WRITE_UNITS,
+            dynamodb_provisioned: write_units * 1e6 / writes_per_wcu_hour
+                * DYNAMODB_PROVISIONED_PER_WCU_HOUR,
+            logs: per(mean_log_bytes) / 1e9 * LOGS_PER_GB,
+        }
+    }
+
+    fn on_demand(&self) -> f64 {
+        self.requests + self.duration + self.dynamodb_on_demand + self.logs
+    }
+
+    fn provisioned(&self) -> f64 {
+        self.requests + self.duration + self.dynamodb_provisioned + self.logs
+    }
+}
+
+fn report(figures: &Figures, cpu_ms: f64) -> Cost {
+    let n = figures.deliveries as f64;
+    let logs = &figures.log_bytes;
+    let mean_log = logs.iter().sum::<usize>() as f64 / n;
+    let cost = Cost::of(figures, cpu_ms);
+    println!("deliveries                       {}", figures.deliveries);
+    println!(
+        "DynamoDB requests per delivery   {:.3}",
+        figures.requests as f64 / n
+    );
+    println!(
+        "write units per delivery         {:.3}",
+        figures.write_units as f64 / n
+    );
+    println!(
+        "log bytes per delivery           p50 {}  p99 {}  mean {mean_log:.1}",
+        percentile(logs, 50),
+        percentile(logs, 99)
+    );
+    println!(
+        "item size (bytes)                p50 {}  p99 {}  max {}",
+        percentile(&figures.item_sizes, 50),
+        percentile(&figures.item_sizes, 99),
+        figures.item_sizes.last().copied().unwrap_or(0)
+    );
+    println!(
+        "CPU per invocation               {:.3} ms",
+        figures.cpu_per_invocation_ms
+    );
+    println!(
+        "$ per million events (duration at {cpu_ms:.3} ms CPU) on-demand   provisioned at 70%"
+    );
+    println!(
+        "  Lambda requests                {:>9.3}   {:>9.3}",
+        cost.requests, cost.requests
+    );
+    println!(
+        "  Lambda duration (arm64 128 MB) {:>9.3}   {:>9.3}",
+        cost.duration, cost.duration
+    );
+    println!(
+        "  DynamoDB writes                {:>9.3}   {:>9.3}",
+        cost.dynamodb_on_demand, cost.dynamodb_provisioned
+    );
+    println!(
+        "  CloudWatch Logs                {:>9.3}   {:>9.3}",
+        cost.logs, cost.logs
+    );
+    println!(
+        "  total                          {:>9.3}   {:>9.3}",
+        cost.on_demand(),
+        cost.provisioned()
+    );
+    cost
+}
+
+/// The goals of the cost issue, on 300 contacts (about 2,000 deliveries).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_million_events_cost_at_most_a_dollar_and_five_cents_on_demand() {
+    let table = fresh_table().await;
+    let figures = measure(&table, 300, 4).await;
+    let cost = report(&figures, CPU_GOAL_MS);
+    let n = figures.deliveries as f64;
+    assert!(
+        figures.write_units as f64 / n <= 1.02,
+        "write units per delivery"
+    );
+    let mean_log = figures.log_bytes.iter().sum::<usize>() as f64 / n;
+    assert!(mean_log <= 350.0, "log bytes per delivery");
+    assert!(
+        percentile(&figures.item_sizes, 99) < 1024,
+        "items over 1 KB"
+    );
+    assert!(
+        cost.on_demand() <= 1.05,
+        "{:.3} $ per million",
+        cost.on_demand()
+    );
+}
+
+/// `make bench`: the same on `COST_CONTACTS` contacts (default 2,000: about 13,000 deliveries).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: run with `make bench`"]
+async fn cost_per_million_events() {
+    let contacts = std::env::var("COST_CONTACTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2_000);
+    let table = fresh_table().await;
+    let figures = measure(&table, contacts, 4).await;
+    report(&figures, figures.cpu_per_invocation_ms);
+}
