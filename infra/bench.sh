@@ -36,7 +36,12 @@ say "cold start (stand-in Runtime API, DynamoDB Local)"
 
 say "10,000 events through one process: peak RSS (goal <= 16 MB), CPU per event (goal <= 0.5 ms)"
 CONTACT_STATE_BINARY="$target_dir/release/contact-state" SOAK_EVENTS=10000 \
-  cargo test --quiet --test load soak -- --ignored --nocapture 2>&1 | grep -E '^after|panicked'
+  cargo test --quiet --test integration load::soak -- --ignored --nocapture 2>&1 | grep -E '^after|panicked'
 
 say "arm64 deployment package (goal <= 5 MB zipped)"
 infra/sam-build.sh 2>&1 | grep -E 'aarch64 ELF|budget'
+
+say "what a million events cost: the release binary, 4 instances, 2,000 contacts shuffled and redelivered"
+CONTACT_STATE_BINARY="$target_dir/release/contact-state" COST_CONTACTS="${COST_CONTACTS:-2000}" \
+  cargo test --quiet --test integration cost::cost_per_million_events -- --ignored --nocapture 2>&1 \
+  | grep -vE '^(running|test |$)|test result'

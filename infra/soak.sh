@@ -8,4 +8,4 @@ cd "$root"
 cargo build --release --quiet --bin contact-state
 target_dir=$(infra/target-dir.sh)
 CONTACT_STATE_BINARY="$target_dir/release/contact-state" SOAK_EVENTS="${SOAK_EVENTS:-100000}" \
-  cargo test --quiet --test load soak -- --ignored --nocapture
+  cargo test --quiet --test integration load::soak -- --ignored --nocapture
