@@ -132,6 +132,23 @@ mod tests {
     }
 
     #[test]
+    fn every_fact_is_in_the_readmes_table_contract() {
+        let readme = include_str!("../../README.md");
+        let table = readme
+            .split("## The table contract")
+            .nth(1)
+            .and_then(|rest| rest.split("\n\n").nth(2))
+            .expect("the table");
+        for fact in &FACTS {
+            assert!(
+                table.contains(fact.attribute),
+                "{} is not in the README's table contract",
+                fact.attribute
+            );
+        }
+    }
+
+    #[test]
     fn a_fact_is_set_and_read_by_its_attribute_and_unknown_attributes_are_no_facts() {
         let facts = Facts::of([("queueArn", "arn:q"), ("notAFact", "x")]);
         assert_eq!(facts.get("queueArn"), Some("arn:q"));
