@@ -10,6 +10,7 @@
 //! deeply nested unknown field is skipped without recursion. (`aws_lambda_events`'
 //! `EventBridgeEvent` would refuse a whole event for one unreadable `time`.)
 
+use std::borrow::Cow;
 use std::fmt;
 
 use chrono::DateTime;
@@ -200,8 +201,10 @@ pub fn parse(payload: &[u8]) -> Result<ContactEvent, Refusal> {
             }
         });
     let mut facts = Facts::default();
+    let mut nested = Nested::default();
     for fact in &FACTS {
-        if let Some(value) = read_fact(&detail, fact.source, fact.kind, &mut damaged) {
+        if let Some(value) = read_fact(&detail, &mut nested, fact.source, fact.kind, &mut damaged)
+        {
             facts.set(fact.attribute, value);
         }
     }
@@ -262,30 +265,53 @@ fn required(detail: &Fields<'_>, key: &str) -> Result<Option<String>, Refusal> {
     })
 }
 
+/// The objects under `detail` read so far, by path (`queueInfo`): each is read once, however
+/// many facts it holds; `None` when it is absent or damaged.
+#[derive(Default)]
+struct Nested<'a>(Vec<(String, Option<Fields<'a>>)>);
+
 /// A fact at `source` (keys of `detail`, then of the objects below it), read as `kind`.
-fn read_fact(
-    detail: &Fields<'_>,
+fn read_fact<'a>(
+    detail: &Fields<'a>,
+    nested: &mut Nested<'a>,
     source: &[&str],
     kind: Kind,
     damaged: &mut Damaged,
 ) -> Option<String> {
     let (leaf, parents) = source.split_last()?;
-    let mut fields: Option<Fields<'_>> = None;
     let mut path = String::new();
+    let mut index: Option<usize> = None;
     for parent in parents {
+        let outer = match index {
+            None => detail,
+            Some(i) => nested.0.get(i)?.1.as_ref()?,
+        };
+        let raw = outer.get(parent);
         path.push_str(parent);
-        let raw = fields.as_ref().unwrap_or(detail).get(parent)?;
-        match Fields::read(raw) {
-            Ok(inner) => fields = Some(inner),
-            Err(_) => {
-                damaged.add(&path);
-                return None;
+        let known = nested.0.iter().position(|(p, _)| *p == path);
+        index = Some(match known {
+            Some(i) => i,
+            None => {
+                let inner = raw.and_then(|raw| match Fields::read(raw) {
+                    Ok(inner) => Some(inner),
+                    Err(_) if raw.get() == "null" => None,
+                    Err(_) => {
+                        damaged.add(&path);
+                        None
+                    }
+                });
+                nested.0.push((path.clone(), inner));
+                nested.0.len() - 1
             }
-        }
+        });
         path.push('.');
     }
+    let fields = match index {
+        None => detail,
+        Some(i) => nested.0.get(i)?.1.as_ref()?,
+    };
     path.push_str(leaf);
-    let raw = fields.as_ref().unwrap_or(detail).get(leaf);
+    let raw = fields.get(leaf);
     let value = match string(raw) {
         Ok(value) => value.filter(|value| !value.is_empty())?,
         Err(_) => {
@@ -439,7 +465,8 @@ struct Envelope<'a> {
 
 /// The keys and raw values of one JSON object, in order. Keys are matched ignoring ASCII case
 /// (`contactId`, `ContactId`; `instanceArn`, `instanceARN`, `InstanceARN`), an exact match first.
-struct Fields<'a>(Vec<(String, &'a RawValue)>);
+/// Keys are borrowed from the payload unless they hold escapes.
+struct Fields<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
 
 impl<'a> Fields<'a> {
     /// The object `raw` holds; `Err` (the kind of value it is instead) when it is no object.
@@ -471,15 +498,42 @@ impl<'de: 'a, 'a> Deserialize<'de> for Fields<'a> {
             }
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut fields = Vec::new();
-                while let Some(entry) = map.next_entry::<String, &'de RawValue>()? {
-                    fields.push(entry);
+                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(24));
+                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                    fields.push((key, map.next_value::<&'de RawValue>()?));
                 }
                 Ok(Fields(fields))
             }
         }
 
         deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+/// An object key, borrowed from the payload when it has no escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, key: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(key)))
+            }
+
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(key.to_owned())))
+            }
+        }
+
+        deserializer.deserialize_str(KeyVisitor)
     }
 }
 
