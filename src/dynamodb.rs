@@ -25,7 +25,7 @@ use aws_sdk_dynamodb::types::{
 use serde::Deserialize;
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value};
 
-use contact_state_core::facts;
+use contact_state_core::facts::{self, PLACES};
 use contact_state_core::plan::{Guard, Stored, Write};
 use contact_state_core::store::{Answer, ContactStore, StoreError, WriteOutcome};
 
@@ -294,6 +294,11 @@ pub fn stored(item: Option<Item>) -> Result<Stored, StoreError> {
     let facts = facts::attributes()
         .filter(|name| item.contains_key(*name))
         .collect();
+    let place_keys = PLACES.map(|place| {
+        item.get(place.key)
+            .and_then(|key| key.as_n().ok())
+            .and_then(|key| key.parse().ok())
+    });
     let keys: StoredKeys = from_item(item).map_err(|error| StoreError {
         operation: "reading the stored item",
         message: error.to_string(),
@@ -303,6 +308,7 @@ pub fn stored(item: Option<Item>) -> Result<Stored, StoreError> {
         state_key: keys.state_key,
         routing_key: keys.routing_key,
         last_event_at: keys.last_event_at,
+        place_keys,
         facts,
     })
 }
@@ -344,6 +350,15 @@ impl UpdateExpression {
                 Guard::NotOlder => "<=",
             };
             update.set_key("lastEventAt", freshness.event_time, comparison);
+        }
+        for change in &write.places {
+            update.set(change.place.arn, AttributeValue::S(change.arn.clone()));
+            if let Some(since) = &change.since {
+                update.set(change.place.since, AttributeValue::S(since.clone()));
+            }
+            // `<=`: an equal key is the same pair (the ARN's hash breaks ties), so an event that
+            // repeats where the contact is does not make the write fail.
+            update.set_key(change.place.key, change.key, "<=");
         }
         for (name, value) in &write.facts {
             update.name(name);

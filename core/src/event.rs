@@ -18,7 +18,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::facts::{FACTS, Facts, Kind};
+use crate::facts::{FACTS, Facts, Kind, PLACES, PlaceSeen};
 use crate::ordering::{Lifecycle, is_placeholder_timestamp};
 
 pub const SOURCE: &str = "aws.connect";
@@ -65,6 +65,8 @@ pub struct ContactEvent {
     /// Envelope `time` in epoch seconds (one-second resolution), if the event had one.
     pub time: Option<i64>,
     pub facts: Facts,
+    /// Where the contact is, as this event says: one per entry of [`PLACES`].
+    pub places: [Option<PlaceSeen>; PLACES.len()],
     /// The routing criteria with the highest index, if the event carried any.
     pub routing: Option<RoutingSnapshot>,
     /// Fields that were there but damaged (wrong JSON type, unreadable timestamp, oversize value),
@@ -203,11 +205,27 @@ pub fn parse(payload: &[u8]) -> Result<ContactEvent, Refusal> {
     let mut facts = Facts::default();
     let mut nested = Nested::default();
     for fact in &FACTS {
-        if let Some(value) = read_fact(&detail, &mut nested, fact.source, fact.kind, &mut damaged)
-        {
+        if let Some(value) = read_fact(&detail, &mut nested, fact.source, fact.kind, &mut damaged) {
             facts.set(fact.attribute, value);
         }
     }
+    let places = PLACES.map(|place| {
+        let arn = read_fact(
+            &detail,
+            &mut nested,
+            &[place.parent, place.arn],
+            Kind::Text,
+            &mut damaged,
+        )?;
+        let since = read_fact(
+            &detail,
+            &mut nested,
+            &[place.parent, place.since],
+            Kind::Timestamp,
+            &mut damaged,
+        );
+        Some(PlaceSeen { arn, since })
+    });
     let routing = read_routing(&detail, &mut damaged);
     Ok(ContactEvent {
         id,
@@ -215,6 +233,7 @@ pub fn parse(payload: &[u8]) -> Result<ContactEvent, Refusal> {
         event_type: EventType::parse(&event_type),
         time,
         facts,
+        places,
         routing,
         damaged: damaged.0,
     })
@@ -663,10 +682,12 @@ mod tests {
         assert_eq!(event.id.as_deref(), Some("e-1"));
         assert_eq!(event.event_type, EventType::Lifecycle(Lifecycle::Queued));
         assert_eq!(event.time, Some(1_698_863_583));
-        assert_eq!(event.facts.get("queueArn"), Some("arn:queue"));
         assert_eq!(
-            event.facts.get("enqueueTimestamp"),
-            Some("2023-11-01T18:33:03.062Z")
+            event.places[0],
+            Some(PlaceSeen {
+                arn: "arn:queue".into(),
+                since: Some("2023-11-01T18:33:03.062Z".into())
+            })
         );
         assert_eq!(event.damaged, Vec::<String>::new());
     }
@@ -679,8 +700,14 @@ mod tests {
             "QueueInfo": {"QueueArn": "arn:queue"},
             "RoutingCriteria": [{"Index": 0, "Steps": [{"Status": "JOINED", "Expiry": {"DurationInSeconds": 60}}]}]
         }));
-        assert_eq!(event.facts.get("agentArn"), Some("arn:agent"));
-        assert_eq!(event.facts.get("queueArn"), Some("arn:queue"));
+        assert_eq!(
+            event.places[1].as_ref().map(|p| p.arn.as_str()),
+            Some("arn:agent")
+        );
+        assert_eq!(
+            event.places[0].as_ref().map(|p| p.arn.as_str()),
+            Some("arn:queue")
+        );
         let routing = event.routing.expect("routing");
         assert_eq!(routing.steps[0].status, "JOINED");
         assert_eq!(routing.steps[0].expiry_duration_seconds, Some(60));
@@ -728,8 +755,13 @@ mod tests {
         );
         assert_eq!(event.facts.get("connectedToSystemTimestamp"), None);
         assert_eq!(event.facts.get("initiationTimestamp"), None);
-        assert_eq!(event.facts.get("connectedToAgentTimestamp"), None);
-        assert_eq!(event.facts.get("agentArn"), Some("arn:agent"));
+        assert_eq!(
+            event.places[1],
+            Some(PlaceSeen {
+                arn: "arn:agent".into(),
+                since: None
+            })
+        );
         assert_eq!(event.damaged, vec!["initiationTimestamp"]);
     }
 
@@ -827,11 +859,8 @@ mod tests {
             "queueInfo": {"queueArn": 7, "enqueueTimestamp": "2024-05-06T10:00:01Z"}}),
         );
         assert_eq!(event.damaged, vec!["queueInfo.queueArn"]);
-        assert_eq!(event.facts.get("queueArn"), None);
-        assert_eq!(
-            event.facts.get("enqueueTimestamp"),
-            Some("2024-05-06T10:00:01Z")
-        );
+        // A timestamp without its ARN says nowhere the contact is.
+        assert_eq!(event.places[0], None);
         assert_eq!(event.facts.get("channel"), Some("CHAT"));
         // A public test suite's DISCONNECTED event carries `queueInfo` as a string.
         let event = parsed(json!({"contactId": "c", "eventType": "DISCONNECTED",
@@ -869,7 +898,10 @@ mod tests {
         let longest = "a".repeat(VALUE_MAX_CHARS);
         let event = parsed(json!({"contactId": "c", "eventType": "QUEUED",
             "queueInfo": {"queueArn": longest}, "disconnectReason": "b".repeat(VALUE_MAX_CHARS + 1)}));
-        assert_eq!(event.facts.get("queueArn"), Some(longest.as_str()));
+        assert_eq!(
+            event.places[0].as_ref().map(|p| p.arn.as_str()),
+            Some(longest.as_str())
+        );
         assert_eq!(event.facts.get("disconnectReason"), None);
         assert_eq!(event.damaged, vec!["disconnectReason"]);
     }

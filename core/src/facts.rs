@@ -1,7 +1,7 @@
 //! The facts: write-once attributes of the item (spec: "facts … are never lost … never
-//! overwrite one"). This table is the one place a fact is declared: its attribute, where events
-//! carry it, and how it is read. The reader, the planner, the DynamoDB adapter and the tests all
-//! go through it.
+//! overwrite one"), and the places: where the contact is (its queue, its agent), which move. These
+//! tables are the one place each is declared: attributes, where events carry them, how they are
+//! read. The reader, the planner, the DynamoDB adapter and the tests all go through them.
 
 /// How a fact's value is read from its source field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,25 +34,13 @@ const fn fact(attribute: &'static str, source: &'static [&'static str], kind: Ki
 }
 
 /// Every fact, in the order the item's attributes are listed in the spec.
-pub const FACTS: [Fact; 14] = [
+pub const FACTS: [Fact; 10] = [
     fact("channel", &["channel"], Kind::UpperCase),
     fact("initiationMethod", &["initiationMethod"], Kind::Text),
     fact("instanceArn", &["instanceArn"], Kind::Text),
     fact("initialContactId", &["initialContactId"], Kind::Text),
     fact("previousContactId", &["previousContactId"], Kind::Text),
     fact("relatedContactId", &["relatedContactId"], Kind::Text),
-    fact("queueArn", &["queueInfo", "queueArn"], Kind::Text),
-    fact(
-        "enqueueTimestamp",
-        &["queueInfo", "enqueueTimestamp"],
-        Kind::Timestamp,
-    ),
-    fact("agentArn", &["agentInfo", "agentArn"], Kind::Text),
-    fact(
-        "connectedToAgentTimestamp",
-        &["agentInfo", "connectedToAgentTimestamp"],
-        Kind::Timestamp,
-    ),
     fact(
         "initiationTimestamp",
         &["initiationTimestamp"],
@@ -70,6 +58,45 @@ pub const FACTS: [Fact; 14] = [
     ),
     fact("disconnectReason", &["disconnectReason"], Kind::Text),
 ];
+
+/// Where the contact is: an ARN and since when (spec, "where the contact is"). Not write-once: a
+/// flow can move a queued contact to another queue under the same `contactId`, so the pair with
+/// the latest real timestamp wins, and an ARN seen without one is kept only until such a pair
+/// arrives. Ordered by [`crate::ordering::place_key`], stored in `key`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    /// The ARN's attribute (and its source, under `parent`).
+    pub arn: &'static str,
+    /// The timestamp's attribute (and its source, under `parent`).
+    pub since: &'static str,
+    /// The object of `detail` that carries both.
+    pub parent: &'static str,
+    /// The bookkeeping attribute holding the pair's ordering key.
+    pub key: &'static str,
+}
+
+/// The queue and the agent.
+pub const PLACES: [Place; 2] = [
+    Place {
+        arn: "queueArn",
+        since: "enqueueTimestamp",
+        parent: "queueInfo",
+        key: "queueKey",
+    },
+    Place {
+        arn: "agentArn",
+        since: "connectedToAgentTimestamp",
+        parent: "agentInfo",
+        key: "agentKey",
+    },
+];
+
+/// One place as an event gives it: the ARN, and its timestamp when real.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlaceSeen {
+    pub arn: String,
+    pub since: Option<String>,
+}
 
 /// The facts one event carries: a value per entry of [`FACTS`], where known.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -122,6 +149,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn places_are_not_facts() {
+        for place in &PLACES {
+            for fact in &FACTS {
+                assert_ne!(fact.attribute, place.arn);
+                assert_ne!(fact.attribute, place.since);
+            }
+        }
+    }
+
+    #[test]
     fn every_fact_has_its_own_attribute_and_source() {
         for (i, a) in FACTS.iter().enumerate() {
             for b in FACTS.iter().skip(i + 1) {
@@ -139,19 +176,22 @@ mod tests {
             .nth(1)
             .and_then(|rest| rest.split("\n\n").nth(2))
             .expect("the table");
-        for fact in &FACTS {
+        let attributes = FACTS
+            .iter()
+            .map(|fact| fact.attribute)
+            .chain(PLACES.iter().flat_map(|place| [place.arn, place.since]));
+        for attribute in attributes {
             assert!(
-                table.contains(fact.attribute),
-                "{} is not in the README's table contract",
-                fact.attribute
+                table.contains(attribute),
+                "{attribute} is not in the README's table contract"
             );
         }
     }
 
     #[test]
     fn a_fact_is_set_and_read_by_its_attribute_and_unknown_attributes_are_no_facts() {
-        let facts = Facts::of([("queueArn", "arn:q"), ("notAFact", "x")]);
-        assert_eq!(facts.get("queueArn"), Some("arn:q"));
+        let facts = Facts::of([("channel", "VOICE"), ("queueArn", "x")]);
+        assert_eq!(facts.get("channel"), Some("VOICE"));
         assert_eq!(facts.known().count(), 1);
     }
 }

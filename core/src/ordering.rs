@@ -122,6 +122,26 @@ pub fn routing_key<'a>(index: u32, steps: impl IntoIterator<Item = (&'a str, boo
     u64::from(index) * ROUTING_INDEX_UNIT + within_index
 }
 
+/// Room for the ARN's part of a place key.
+const PLACE_ARN_UNIT: u64 = 1_000_000;
+
+/// Ordering key of a place (queue or agent): the pair with the latest real timestamp wins
+/// (`since_millis`, epoch milliseconds); an ARN without one ranks below every pair that has one.
+/// The ARN's hash breaks ties, so that equal keys mean the same pair (the store may then accept
+/// an equal key: writing the same pair again changes nothing) and the result does not depend on
+/// arrival order.
+pub fn place_key(arn: &str, since_millis: Option<i64>) -> u64 {
+    // FNV-1a: stable across builds and platforms (the key is stored).
+    let hash = arn.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let since = since_millis.map_or(0, |ms| u64::try_from(ms).unwrap_or(0));
+    since
+        .min(u64::MAX / PLACE_ARN_UNIT - 1)
+        .saturating_mul(PLACE_ARN_UNIT)
+        .saturating_add(hash % PLACE_ARN_UNIT)
+}
+
 /// Connect sends `1970-01-01T00:00:00.001Z` for timestamps that are not set; they are never stored.
 pub fn is_placeholder_timestamp(timestamp: &str) -> bool {
     timestamp.starts_with("1970-01-01T")
@@ -137,6 +157,22 @@ mod tests {
     use super::*;
 
     const T: i64 = 1_700_000_000;
+
+    #[test]
+    fn a_place_with_a_later_real_timestamp_wins_and_an_arn_alone_ranks_below_any() {
+        let earlier = place_key("arn:queue/a", Some(1_700_000_000_000));
+        let later = place_key("arn:queue/b", Some(1_700_000_000_001));
+        assert!(earlier < later);
+        assert!(place_key("arn:queue/z", None) < place_key("arn:queue/a", Some(1)));
+        assert_eq!(
+            place_key("arn:queue/a", None),
+            place_key("arn:queue/a", None)
+        );
+        assert_ne!(
+            place_key("arn:queue/a", Some(5)),
+            place_key("arn:queue/b", Some(5))
+        );
+    }
 
     #[test]
     fn state_is_the_furthest_lifecycle_stage_reached() {

@@ -5,6 +5,7 @@
 //! - `state`, ordered by [`state_key`];
 //! - routing (`routingCriteriaIndex`, `routingSteps`), ordered by [`routing_key`];
 //! - freshness (`lastEventAt`, `expiresAt`), ordered by the event time;
+//! - places (queue, agent), each ordered by [`place_key`];
 //! - facts, each written only if the item does not have it yet.
 //!
 //! The first write assumes the event is newer than anything stored (the common case: one
@@ -13,8 +14,11 @@
 //! another writer changed the item in between. Every rejection removes at least one dimension,
 //! so the exchange ends after at most [`MAX_WRITES`] requests.
 
+use chrono::DateTime;
+
 use crate::event::{ContactEvent, EventType, RoutingStep};
-use crate::ordering::{expires_at, routing_key, state_key};
+use crate::facts::{PLACES, Place};
+use crate::ordering::{expires_at, place_key, routing_key, state_key};
 
 /// One write per dimension, plus the facts-only write, bounds the conflict loop.
 pub const MAX_WRITES: usize = 4;
@@ -26,8 +30,19 @@ pub struct Plan {
     pub state: Option<StateChange>,
     pub routing: Option<RoutingChange>,
     pub freshness: Freshness,
+    /// Where the event says the contact is.
+    pub places: Vec<PlaceChange>,
     /// `(attribute, value)` of every fact the event carries.
     pub facts: Vec<(&'static str, String)>,
+}
+
+/// A queue or agent pair to store, if it is the latest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlaceChange {
+    pub place: Place,
+    pub arn: String,
+    pub since: Option<String>,
+    pub key: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +72,8 @@ pub struct Stored {
     pub state_key: Option<u64>,
     pub routing_key: Option<u64>,
     pub last_event_at: Option<i64>,
+    /// The ordering key of each of [`PLACES`] the item has, in that order.
+    pub place_keys: [Option<u64>; PLACES.len()],
     /// Attribute names of the facts the item has.
     pub facts: Vec<&'static str>,
 }
@@ -69,6 +86,7 @@ pub struct Write<'a> {
     pub state: Option<&'a StateChange>,
     pub routing: Option<&'a RoutingChange>,
     pub freshness: Option<(Freshness, Guard)>,
+    pub places: Vec<&'a PlaceChange>,
     pub facts: Vec<(&'static str, &'a str)>,
 }
 
@@ -85,7 +103,10 @@ pub enum Guard {
 impl Write<'_> {
     /// True when the write moves at least one ordered dimension (not just facts).
     pub fn advances(&self) -> bool {
-        self.state.is_some() || self.routing.is_some() || self.freshness.is_some()
+        self.state.is_some()
+            || self.routing.is_some()
+            || self.freshness.is_some()
+            || !self.places.is_empty()
     }
 
     /// The item after this write was applied to `before`.
@@ -99,6 +120,12 @@ impl Write<'_> {
         }
         if let Some((freshness, _)) = self.freshness {
             before.last_event_at = Some(freshness.event_time);
+        }
+        for change in &self.places {
+            if let Some(slot) = place_index(change.place).and_then(|i| before.place_keys.get_mut(i))
+            {
+                *slot = Some(change.key);
+            }
         }
         for (name, _) in &self.facts {
             if !before.facts.contains(name) {
@@ -140,6 +167,24 @@ impl Plan {
                 event_time,
                 expires_at: expires_at(event_time, retention_days),
             },
+            places: PLACES
+                .iter()
+                .zip(&event.places)
+                .filter_map(|(place, seen)| {
+                    let seen = seen.as_ref()?;
+                    let since_millis = seen
+                        .since
+                        .as_deref()
+                        .and_then(|since| DateTime::parse_from_rfc3339(since).ok())
+                        .map(|since| since.timestamp_millis());
+                    Some(PlaceChange {
+                        place: *place,
+                        arn: seen.arn.clone(),
+                        since: seen.since.clone(),
+                        key: place_key(&seen.arn, since_millis),
+                    })
+                })
+                .collect(),
             facts: event
                 .facts
                 .known()
@@ -170,6 +215,15 @@ impl Plan {
             }
             Some(_) => None,
         };
+        let places = self
+            .places
+            .iter()
+            .filter(|change| {
+                place_index(change.place)
+                    .and_then(|i| stored.place_keys.get(i).copied().flatten())
+                    .is_none_or(|key| key < change.key)
+            })
+            .collect();
         let facts: Vec<_> = self
             .facts
             .iter()
@@ -181,10 +235,16 @@ impl Plan {
             state,
             routing,
             freshness,
+            places,
             facts,
         };
         (write.advances() || !write.facts.is_empty()).then_some(write)
     }
+}
+
+/// The position of `place` in [`PLACES`].
+pub fn place_index(place: Place) -> Option<usize> {
+    PLACES.iter().position(|known| *known == place)
 }
 
 fn guarded(freshness: Freshness, moves_state_or_routing: bool) -> (Freshness, Guard) {
@@ -212,6 +272,7 @@ mod tests {
             event_type,
             time: Some(time),
             facts: Facts::of([("channel", "VOICE")]),
+            places: [None, None],
             routing: None,
             damaged: Vec::new(),
         }
@@ -227,6 +288,7 @@ mod tests {
             state_key: plan.state.as_ref().map(|s| s.key),
             routing_key: plan.routing.as_ref().map(|r| r.key),
             last_event_at: Some(plan.freshness.event_time),
+            place_keys: [None, None],
             facts: plan.facts.iter().map(|(name, _)| *name).collect(),
         }
     }
@@ -257,13 +319,18 @@ mod tests {
     fn an_event_too_old_to_change_state_still_fills_in_missing_facts() {
         let completed = plan(EventType::Lifecycle(Lifecycle::Completed), T + 100);
         let mut queued_event = event(EventType::Lifecycle(Lifecycle::Queued), T);
-        queued_event.facts.set("queueArn", "arn:queue");
+        queued_event
+            .facts
+            .set("disconnectReason", "CUSTOMER_DISCONNECT");
         let queued = Plan::from_event(&queued_event, T, 90).expect("known type");
         let write = queued
             .write_against(&stored_after(&completed))
             .expect("a write");
         assert!(!write.advances());
-        assert_eq!(write.facts, vec![("queueArn", "arn:queue")]);
+        assert_eq!(
+            write.facts,
+            vec![("disconnectReason", "CUSTOMER_DISCONNECT")]
+        );
     }
 
     #[test]
@@ -327,6 +394,44 @@ mod tests {
             .expect("a write");
         assert!(write.state.is_none());
         assert!(write.routing.is_some());
+    }
+
+    #[test]
+    fn a_contact_moved_to_another_queue_is_where_the_latest_real_timestamp_says() {
+        let at = |queue: &str, since: Option<&str>| {
+            let mut queued = event(EventType::Lifecycle(Lifecycle::Queued), T);
+            queued.places[0] = Some(crate::facts::PlaceSeen {
+                arn: queue.into(),
+                since: since.map(str::to_owned),
+            });
+            Plan::from_event(&queued, T, 90).expect("known type")
+        };
+        let first = at("arn:queue/a", Some("2024-05-06T10:00:01.000Z"));
+        let moved = at("arn:queue/b", Some("2024-05-06T10:02:00.000Z"));
+        let arn_only = at("arn:queue/c", None);
+        let mut stored = stored_after(&moved);
+        stored.place_keys[0] = moved.places.first().map(|p| p.key);
+        // The earlier queue, arriving late, is not where the contact is.
+        assert!(
+            first
+                .write_against(&stored)
+                .is_none_or(|w| w.places.is_empty())
+        );
+        // Nor is an ARN without a real timestamp.
+        assert!(
+            arn_only
+                .write_against(&stored)
+                .is_none_or(|w| w.places.is_empty())
+        );
+        // The later queue replaces the earlier one.
+        let mut stored = stored_after(&first);
+        stored.place_keys[0] = first.places.first().map(|p| p.key);
+        let write = moved.write_against(&stored).expect("a write");
+        assert_eq!(
+            write.places.first().map(|p| p.arn.as_str()),
+            Some("arn:queue/b")
+        );
+        assert!(write.advances());
     }
 
     #[test]

@@ -33,6 +33,7 @@ fuzz_target!(|payload: &[u8]| {
                         state_key,
                         routing_key,
                         last_event_at,
+                        place_keys: [state_key, routing_key],
                         facts: Vec::new(),
                     };
                     let _ = plan.write_against(&stored);
@@ -45,6 +46,7 @@ fuzz_target!(|payload: &[u8]| {
             state_key: Some(u64::MAX),
             routing_key: Some(u64::MAX),
             last_event_at: Some(i64::MAX),
+            place_keys: [Some(u64::MAX), Some(u64::MAX)],
             facts: facts::attributes().collect(),
         };
         assert_eq!(plan.write_against(&ahead), None);

@@ -12,7 +12,10 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditi
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use connect_contact_state::dynamodb::DynamoDbStore;
 use connect_contact_state::event::RoutingStep;
-use connect_contact_state::plan::{Freshness, Guard, RoutingChange, StateChange, Stored, Write};
+use connect_contact_state::facts::PLACES;
+use connect_contact_state::plan::{
+    Freshness, Guard, PlaceChange, RoutingChange, StateChange, Stored, Write,
+};
 use connect_contact_state::store::{ContactStore, WriteOutcome};
 
 type Sent = Arc<Mutex<Vec<UpdateItemInput>>>;
@@ -67,6 +70,12 @@ async fn a_write_is_one_conditional_update_item_guarding_every_dimension_it_move
         }],
         key: 1_000_002,
     };
+    let queue = PlaceChange {
+        place: PLACES[0],
+        arn: "arn:q".into(),
+        since: Some("2024-05-06T10:00:05.500Z".into()),
+        key: 1_714_989_605_500_000_123,
+    };
     let write = Write {
         contact_id: "c-1",
         state: Some(&state),
@@ -78,6 +87,7 @@ async fn a_write_is_one_conditional_update_item_guarding_every_dimension_it_move
             },
             Guard::NotOlder,
         )),
+        places: vec![&queue],
         facts: vec![("channel", "VOICE")],
     };
     let (store, sent) = store_answering(false, HashMap::new());
@@ -103,6 +113,7 @@ async fn a_write_is_one_conditional_update_item_guarding_every_dimension_it_move
             "SET #state = :state, #stateKey = :stateKey, \
              #routingCriteriaIndex = :routingCriteriaIndex, #routingSteps = :routingSteps, \
              #routingKey = :routingKey, #expiresAt = :expiresAt, #lastEventAt = :lastEventAt, \
+             #queueArn = :queueArn, #enqueueTimestamp = :enqueueTimestamp, #queueKey = :queueKey, \
              #channel = if_not_exists(#channel, :channel)"
         )
     );
@@ -111,7 +122,8 @@ async fn a_write_is_one_conditional_update_item_guarding_every_dimension_it_move
         Some(
             "(attribute_not_exists(#stateKey) OR #stateKey < :stateKey) \
              AND (attribute_not_exists(#routingKey) OR #routingKey < :routingKey) \
-             AND (attribute_not_exists(#lastEventAt) OR #lastEventAt <= :lastEventAt)"
+             AND (attribute_not_exists(#lastEventAt) OR #lastEventAt <= :lastEventAt) \
+             AND (attribute_not_exists(#queueKey) OR #queueKey <= :queueKey)"
         )
     );
     let names = input.expression_attribute_names().expect("names");
@@ -123,6 +135,9 @@ async fn a_write_is_one_conditional_update_item_guarding_every_dimension_it_move
         "routingKey",
         "expiresAt",
         "lastEventAt",
+        "queueArn",
+        "enqueueTimestamp",
+        "queueKey",
         "channel",
     ] {
         assert_eq!(
@@ -130,7 +145,7 @@ async fn a_write_is_one_conditional_update_item_guarding_every_dimension_it_move
             Some(name)
         );
     }
-    assert_eq!(names.len(), 8);
+    assert_eq!(names.len(), 11);
     let values = input.expression_attribute_values().expect("values");
     assert_eq!(values[":state"], s("QUEUED"));
     assert_eq!(values[":stateKey"], n("300000000000"));
@@ -145,8 +160,11 @@ async fn a_write_is_one_conditional_update_item_guarding_every_dimension_it_move
     assert_eq!(values[":routingKey"], n("1000002"));
     assert_eq!(values[":expiresAt"], n("1722765600"));
     assert_eq!(values[":lastEventAt"], n("1714989600"));
+    assert_eq!(values[":queueArn"], s("arn:q"));
+    assert_eq!(values[":enqueueTimestamp"], s("2024-05-06T10:00:05.500Z"));
+    assert_eq!(values[":queueKey"], n("1714989605500000123"));
     assert_eq!(values[":channel"], s("VOICE"));
-    assert_eq!(values.len(), 8);
+    assert_eq!(values.len(), 11);
     assert_eq!(input.return_values(), Some(&ReturnValue::AllOld));
     assert_eq!(
         input.return_values_on_condition_check_failure(),
@@ -161,7 +179,8 @@ async fn a_facts_only_write_has_no_condition_and_an_event_that_is_the_latest_is_
         state: None,
         routing: None,
         freshness: None,
-        facts: vec![("queueArn", "arn:q"), ("agentArn", "arn:a")],
+        places: Vec::new(),
+        facts: vec![("initiationMethod", "INBOUND"), ("instanceArn", "arn:i")],
     };
     let (store, sent) = store_answering(false, HashMap::new());
     store.write(&facts_only).await.expect("written");
@@ -181,8 +200,8 @@ async fn a_facts_only_write_has_no_condition_and_an_event_that_is_the_latest_is_
     assert_eq!(
         sent[0].update_expression(),
         Some(
-            "SET #queueArn = if_not_exists(#queueArn, :queueArn), \
-             #agentArn = if_not_exists(#agentArn, :agentArn)"
+            "SET #initiationMethod = if_not_exists(#initiationMethod, :initiationMethod), \
+             #instanceArn = if_not_exists(#instanceArn, :instanceArn)"
         )
     );
     assert_eq!(sent[0].condition_expression(), None);
@@ -207,6 +226,7 @@ async fn a_rejected_write_hands_back_the_item_as_stored() {
         state: None,
         routing: None,
         freshness: None,
+        places: Vec::new(),
         facts: vec![("channel", "VOICE")],
     };
     let answer = store.write(&write).await.expect("an answer");
@@ -218,6 +238,7 @@ async fn a_rejected_write_hands_back_the_item_as_stored() {
                 state_key: Some(700_000_000_000),
                 routing_key: None,
                 last_event_at: Some(1_714_989_700),
+                place_keys: [None, None],
                 facts: vec!["channel"],
             }
         }

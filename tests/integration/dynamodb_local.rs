@@ -210,21 +210,28 @@ async fn an_event_too_old_to_change_state_still_fills_in_facts_the_item_lacks() 
         T,
         json!({
             "channel": "CHAT",
+            "initiationMethod": "INBOUND",
             "queueInfo": {"queueArn": "arn:q", "enqueueTimestamp": "2024-05-06T10:00:05.500Z"}
         }),
     );
     let report = table.handler().handle(&queued).await.expect("a success");
+    // It moved nothing ordered but where the contact is: the queue the item lacked.
     assert_eq!(
         report.outcome,
-        Outcome::Stale {
+        Outcome::Applied {
+            state_before: Some("COMPLETED".into()),
             state: Some("COMPLETED".into()),
-            facts_filled: 2
+            facts_filled: 1
         }
     );
     assert_eq!(
         table.requests.take(),
         2,
-        "one rejected write, one filling facts"
+        "one rejected write, one filling in the queue and the fact"
+    );
+    assert_eq!(
+        s(&table.item("c-1").await.expect("item"), "initiationMethod"),
+        Some("INBOUND")
     );
     let item = table.item("c-1").await.expect("item");
     assert_eq!(s(&item, "state"), Some("COMPLETED"));
@@ -238,6 +245,72 @@ async fn an_event_too_old_to_change_state_still_fills_in_facts_the_item_lacks() 
         Some("VOICE"),
         "a fact is never overwritten"
     );
+}
+
+#[tokio::test]
+async fn a_contact_moved_to_another_queue_is_in_the_latest_one_whatever_the_order() {
+    let first = event(
+        "c-1",
+        "QUEUED",
+        T,
+        json!({"queueInfo": {"queueArn": "arn:q/a", "enqueueTimestamp": "2024-05-06T10:00:01.000Z"}}),
+    );
+    let moved = event(
+        "c-1",
+        "QUEUED",
+        T + 60,
+        json!({"queueInfo": {"queueArn": "arn:q/b", "enqueueTimestamp": "2024-05-06T10:01:00.000Z"}}),
+    );
+    // Seen without a real timestamp: kept only until a pair with one arrives.
+    let placeholder = event(
+        "c-1",
+        "CONTACT_DATA_UPDATED",
+        T + 61,
+        json!({"queueInfo": {"queueArn": "arn:q/c", "enqueueTimestamp": "1970-01-01T00:00:00.001Z"}}),
+    );
+    for order in [
+        [&first, &moved, &placeholder],
+        [&moved, &first, &placeholder],
+        [&placeholder, &moved, &first],
+        [&placeholder, &first, &moved],
+    ] {
+        let table = fresh_table().await;
+        for payload in order {
+            // A new environment each time: nothing remembered between them.
+            accept(&table.handler(), payload.clone()).await;
+        }
+        let item = table.item("c-1").await.expect("item");
+        assert_eq!(s(&item, "queueArn"), Some("arn:q/b"));
+        assert_eq!(
+            s(&item, "enqueueTimestamp"),
+            Some("2024-05-06T10:01:00.000Z")
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_event_repeating_where_the_contact_is_still_takes_one_request() {
+    let table = fresh_table().await;
+    let queue = json!({"queueArn": "arn:q", "enqueueTimestamp": "2024-05-06T10:00:01.000Z"});
+    accept(
+        &table.handler(),
+        event("c-1", "QUEUED", T, json!({"queueInfo": queue})),
+    )
+    .await;
+    table.requests.take();
+    // Another environment: it knows nothing, and the repeated pair does not fail its write.
+    let report = accept(
+        &table.handler(),
+        event(
+            "c-1",
+            "CONNECTED_TO_AGENT",
+            T + 9,
+            json!({"queueInfo": queue}),
+        ),
+    )
+    .await;
+    assert_eq!(report.tally.requests, 1);
+    assert_eq!(report.tally.rejections, 0);
 }
 
 #[tokio::test]

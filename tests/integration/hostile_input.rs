@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::support::memory::MemoryStore;
 use crate::support::{RETENTION_DAYS, endpoint, fresh_table, spawn_function_for};
 use connect_contact_state::event;
-use connect_contact_state::facts::{FACTS, Kind};
+use connect_contact_state::facts::{FACTS, Kind, PLACES};
 use connect_contact_state::handler::Handler;
 use connect_contact_state::outcome::Outcome;
 use local_lambda::RuntimeApi;
@@ -55,6 +55,12 @@ fn full_event() -> Value {
         }
         at[*leaf] = value;
     }
+    for place in &PLACES {
+        event["detail"][place.parent] = json!({
+            place.arn: format!("arn:{}", place.arn),
+            place.since: "2024-05-06T10:00:02.000Z",
+        });
+    }
     event
 }
 
@@ -80,9 +86,18 @@ fn fields() -> Vec<String> {
     ]
     .map(String::from)
     .to_vec();
-    for fact in &FACTS {
-        for depth in 1..=fact.source.len() {
-            let pointer = format!("/detail/{}", fact.source[..depth].join("/"));
+    let sources = FACTS
+        .iter()
+        .map(|fact| fact.source.to_vec())
+        .chain(PLACES.iter().flat_map(|place| {
+            [
+                vec![place.parent, place.arn],
+                vec![place.parent, place.since],
+            ]
+        }));
+    for source in sources {
+        for depth in 1..=source.len() {
+            let pointer = format!("/detail/{}", source[..depth].join("/"));
             if !fields.contains(&pointer) {
                 fields.push(pointer);
             }

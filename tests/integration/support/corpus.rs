@@ -224,6 +224,12 @@ pub fn lifecycle(contact_id: &str, seed: u64) -> Vec<Vec<u8>> {
             "connectedToSystemTimestamp": "1970-01-01T00:00:00.001Z"}),
         );
     }
+    if rng.chance(25) {
+        // A flow moves the contact to another queue: queued again, same contact id.
+        let at = step(&mut rng, &mut t);
+        b.facts["queueInfo"] = json!({"queueArn": format!("{INSTANCE}/queue/q-{}", 3 + rng.below(3)), "enqueueTimestamp": iso(at, 700), "queueType": "STANDARD"});
+        b.emit("QUEUED", at, json!({}));
+    }
     if rng.chance(20) {
         let at = step(&mut rng, &mut t);
         index += 1;

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use connect_contact_state::event::RoutingStep;
-use connect_contact_state::plan::{Guard, Stored, Write};
+use connect_contact_state::plan::{Guard, Stored, Write, place_index};
 use connect_contact_state::store::{Answer, ContactStore, StoreError, WriteOutcome};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,6 +19,8 @@ pub struct MemoryItem {
     pub routing_key: Option<u64>,
     pub last_event_at: Option<i64>,
     pub expires_at: Option<i64>,
+    /// Per place: (ARN, timestamp, key).
+    pub places: [Option<(String, Option<String>, u64)>; 2],
     pub facts: Vec<(&'static str, String)>,
 }
 
@@ -29,6 +31,10 @@ impl MemoryItem {
             state_key: self.state_key,
             routing_key: self.routing_key,
             last_event_at: self.last_event_at,
+            place_keys: self
+                .places
+                .each_ref()
+                .map(|place| place.as_ref().map(|(_, _, key)| *key)),
             facts: self.facts.iter().map(|(name, _)| *name).collect(),
         }
     }
@@ -37,6 +43,13 @@ impl MemoryItem {
         let newer = |stored: Option<u64>, ours: u64| stored.is_none_or(|key| key < ours);
         write.state.is_none_or(|s| newer(self.state_key, s.key))
             && write.routing.is_none_or(|r| newer(self.routing_key, r.key))
+            && write.places.iter().all(|change| {
+                place_index(change.place)
+                    .and_then(|i| self.places.get(i))
+                    .is_some_and(|stored| {
+                        stored.as_ref().is_none_or(|(_, _, key)| *key <= change.key)
+                    })
+            })
             && write.freshness.is_none_or(|(f, guard)| {
                 self.last_event_at.is_none_or(|at| match guard {
                     Guard::Newer => at < f.event_time,
@@ -74,6 +87,15 @@ impl ContactStore for MemoryStore {
         if let Some((freshness, _)) = write.freshness {
             item.last_event_at = Some(freshness.event_time);
             item.expires_at = Some(freshness.expires_at);
+        }
+        for change in &write.places {
+            if let Some(slot) = place_index(change.place).and_then(|i| item.places.get_mut(i)) {
+                let since = change.since.clone().or_else(|| {
+                    // An ARN alone replaces only an ARN alone (its key is lower than any pair's).
+                    slot.as_ref().and_then(|(_, since, _)| since.clone())
+                });
+                *slot = Some((change.arn.clone(), since, change.key));
+            }
         }
         for (name, value) in &write.facts {
             if !item.facts.iter().any(|(known, _)| known == name) {
