@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Creates the contact state table in DynamoDB Local exactly as template.yaml defines it.
 
-The key schema, attribute definitions, billing mode and TTL attribute are read from the
-template's AWS::DynamoDB::Table resource, so there is one definition of the table.
+The key schema, attribute definitions, indexes, billing mode and TTL attribute are read from the
+template's AWS::DynamoDB::Table resource, with the parameters' defaults (`!If` and `!Ref` of a
+parameter resolved), so there is one definition of the table.
 
     create_table.py --table NAME [--endpoint URL] [--template template.yaml]
 
@@ -20,14 +21,49 @@ class _CfnLoader(yaml.SafeLoader):
     """Reads CloudFormation short-form intrinsics (!Ref, !GetAtt, ...) as plain values."""
 
 
-_CfnLoader.add_multi_constructor(
-    "!",
-    lambda loader, suffix, node: (
-        loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode)
-        else loader.construct_sequence(node) if isinstance(node, yaml.SequenceNode)
-        else loader.construct_mapping(node)
-    ),
-)
+class Intrinsic:
+    """A short-form intrinsic (`!If [...]`), kept to be resolved against the parameters."""
+
+    def __init__(self, name, value):
+        self.name, self.value = name, value
+
+
+def _construct(loader, suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return Intrinsic(suffix, value)
+
+
+_CfnLoader.add_multi_constructor("!", _construct)
+
+
+def resolve(value, template):
+    """`value` with the template's parameters at their defaults: `!Ref` of a parameter, `!If`,
+    `!Equals`, `!Not`; other intrinsics (and `AWS::NoValue`) become None."""
+    parameters = template.get("Parameters", {})
+    conditions = template.get("Conditions", {})
+    if isinstance(value, Intrinsic):
+        if value.name == "Ref":
+            return parameters[value.value].get("Default") if value.value in parameters else None
+        if value.name == "If":
+            condition, when_true, when_false = value.value
+            return resolve(when_true if resolve(conditions[condition], template) else when_false, template)
+        if value.name == "Equals":
+            left, right = (resolve(v, template) for v in value.value)
+            return str(left) == str(right)
+        if value.name == "Not":
+            return not resolve(value.value[0], template)
+        return None
+    if isinstance(value, list):
+        return [resolve(v, template) for v in value]
+    if isinstance(value, dict):
+        resolved = {k: resolve(v, template) for k, v in value.items()}
+        return {k: v for k, v in resolved.items() if v is not None}
+    return value
 
 
 def table_definition(template_path):
@@ -36,14 +72,7 @@ def table_definition(template_path):
     tables = [r for r in template["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
     if len(tables) != 1:
         sys.exit(f"{template_path}: expected one AWS::DynamoDB::Table, found {len(tables)}")
-    return tables[0]["Properties"], template.get("Parameters", {})
-
-
-def default(value, parameters):
-    """A `!Ref Parameter` (read as the parameter's name) is the parameter's default."""
-    if isinstance(value, str) and value in parameters:
-        return parameters[value].get("Default")
-    return value
+    return resolve(tables[0]["Properties"], template)
 
 
 def main():
@@ -56,7 +85,7 @@ def main():
     if not args.endpoint:
         sys.exit("no endpoint: pass --endpoint or set AWS_ENDPOINT_URL_DYNAMODB")
 
-    props, parameters = table_definition(args.template)
+    props = table_definition(args.template)
     client = boto3.client(
         "dynamodb",
         endpoint_url=args.endpoint,
@@ -64,12 +93,14 @@ def main():
         aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "local"),
         aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
     )
+    indexes = props.get("GlobalSecondaryIndexes")
     client.create_table(
         TableName=args.table,
         KeySchema=props["KeySchema"],
         AttributeDefinitions=props["AttributeDefinitions"],
         # The default deployment's billing; DynamoDB Local ignores capacity either way.
-        BillingMode=default(props.get("BillingMode", "PAY_PER_REQUEST"), parameters),
+        BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"),
+        **({"GlobalSecondaryIndexes": indexes} if indexes else {}),
     )
     client.get_waiter("table_exists").wait(TableName=args.table, WaiterConfig={"Delay": 1})
     ttl = props.get("TimeToLiveSpecification")

@@ -22,6 +22,8 @@ pub struct Config {
     pub log_level: LogLevel,
     /// `AWS_LAMBDA_LOG_FORMAT` is JSON (the template's setting).
     pub json_logs: bool,
+    /// Keep the live views' attributes (`LIVE_VIEWS`, `on` unless `off`).
+    pub live_views: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,6 +65,7 @@ impl Config {
             metrics_namespace,
             log_level: LogLevel::from_vars(&var),
             json_logs: var("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
+            live_views: !var("LIVE_VIEWS").is_some_and(|v| v.trim().eq_ignore_ascii_case("off")),
         })
     }
 }
@@ -125,5 +128,8 @@ mod tests {
         .expect("valid");
         assert_eq!(config.log_level, LogLevel::Warn);
         assert!(config.json_logs);
+        assert!(config.live_views);
+        let off = self::config(&[("TABLE_NAME", "t"), ("LIVE_VIEWS", "off")]).expect("valid");
+        assert!(!off.live_views);
     }
 }

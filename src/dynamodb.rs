@@ -25,8 +25,8 @@ use aws_sdk_dynamodb::types::{
 use serde::Deserialize;
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value};
 
-use contact_state_core::facts::{self, PLACES};
-use contact_state_core::plan::{Guard, Stored, Write};
+use contact_state_core::facts::{self, PLACES, VIEWS};
+use contact_state_core::plan::{Guard, Stored, Write, listable};
 use contact_state_core::store::{Answer, ContactStore, StoreError, WriteOutcome};
 
 type Item = HashMap<String, AttributeValue>;
@@ -137,7 +137,7 @@ impl ContactStore for DynamoDbStore {
             .update_item()
             .table_name(&self.table_name)
             .key("contactId", AttributeValue::S(write.contact_id.to_owned()))
-            .update_expression(update.set)
+            .update_expression(update.expression())
             .set_condition_expression(update.condition)
             .set_expression_attribute_names(Some(update.names))
             .set_expression_attribute_values(Some(update.values))
@@ -294,11 +294,15 @@ pub fn stored(item: Option<Item>) -> Result<Stored, StoreError> {
     let facts = facts::attributes()
         .filter(|name| item.contains_key(*name))
         .collect();
+    let text = |name: &str| item.get(name).and_then(|value| value.as_s().ok()).cloned();
     let place_keys = PLACES.map(|place| {
         item.get(place.key)
             .and_then(|key| key.as_n().ok())
             .and_then(|key| key.parse().ok())
     });
+    let place_arns = PLACES
+        .map(|place| text(place.arn).and_then(|arn| listable(&arn, text(place.since).as_deref())));
+    let views = VIEWS.map(|view| text(view.attribute));
     let keys: StoredKeys = from_item(item).map_err(|error| StoreError {
         operation: "reading the stored item",
         message: error.to_string(),
@@ -309,6 +313,8 @@ pub fn stored(item: Option<Item>) -> Result<Stored, StoreError> {
         routing_key: keys.routing_key,
         last_event_at: keys.last_event_at,
         place_keys,
+        place_arns,
+        views,
         facts,
     })
 }
@@ -317,6 +323,7 @@ pub fn stored(item: Option<Item>) -> Result<Stored, StoreError> {
 /// attribute (`#state`, `:state`) so the expressions read like the item.
 struct UpdateExpression {
     set: String,
+    remove: String,
     condition: Option<String>,
     names: HashMap<String, String>,
     values: Item,
@@ -326,6 +333,7 @@ impl UpdateExpression {
     fn of(write: &Write<'_>) -> Result<Self, StoreError> {
         let mut update = UpdateExpression {
             set: String::with_capacity(512),
+            remove: String::new(),
             condition: None,
             names: HashMap::new(),
             values: HashMap::new(),
@@ -360,6 +368,18 @@ impl UpdateExpression {
             // repeats where the contact is does not make the write fail.
             update.set_key(change.place.key, change.key, "<=");
         }
+        for (attribute, value) in &write.views {
+            match value {
+                Some(arn) => update.set(attribute, AttributeValue::S(arn.clone())),
+                None => update.remove(attribute),
+            }
+        }
+        if let Some(pins) = &write.pins {
+            update.pin("stateKey", pins.state_key);
+            for (place, key) in PLACES.iter().zip(pins.place_keys) {
+                update.pin(place.key, key);
+            }
+        }
         for (name, value) in &write.facts {
             update.name(name);
             update
@@ -380,6 +400,46 @@ impl UpdateExpression {
         self.set.push_str(clause);
     }
 
+    fn remove(&mut self, name: &str) {
+        self.name(name);
+        self.remove.push_str(if self.remove.is_empty() {
+            "REMOVE "
+        } else {
+            ", "
+        });
+        self.remove.push_str(&format!("#{name}"));
+    }
+
+    /// Conditions the write on `name` still holding `key` (absent for `None`).
+    fn pin(&mut self, name: &str, key: Option<u64>) {
+        self.name(name);
+        let guard = match key {
+            Some(key) => {
+                self.values
+                    .insert(format!(":{name}Pin"), AttributeValue::N(key.to_string()));
+                format!("#{name} = :{name}Pin")
+            }
+            None => format!("attribute_not_exists(#{name})"),
+        };
+        self.and(guard);
+    }
+
+    fn and(&mut self, guard: String) {
+        self.condition = Some(match self.condition.take() {
+            None => guard,
+            Some(conditions) => format!("{conditions} AND {guard}"),
+        });
+    }
+
+    /// The whole update expression: `SET …` and `REMOVE …`.
+    fn expression(&self) -> String {
+        match (self.set.is_empty(), self.remove.is_empty()) {
+            (_, true) => self.set.clone(),
+            (true, false) => self.remove.clone(),
+            (false, false) => format!("{} {}", self.set, self.remove),
+        }
+    }
+
     fn set(&mut self, name: &str, value: AttributeValue) {
         self.name(name);
         self.values.insert(format!(":{name}"), value);
@@ -389,11 +449,9 @@ impl UpdateExpression {
     /// Sets an ordering key, on condition that the stored key is absent or `comparison` ours.
     fn set_key(&mut self, name: &str, key: impl ToString, comparison: &str) {
         self.set(name, AttributeValue::N(key.to_string()));
-        let guard = format!("(attribute_not_exists(#{name}) OR #{name} {comparison} :{name})");
-        self.condition = Some(match self.condition.take() {
-            None => guard,
-            Some(conditions) => format!("{conditions} AND {guard}"),
-        });
+        self.and(format!(
+            "(attribute_not_exists(#{name}) OR #{name} {comparison} :{name})"
+        ));
     }
 }
 

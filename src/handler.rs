@@ -48,6 +48,8 @@ pub struct Handler<S> {
     retention_days: u32,
     /// What the table last said about recently seen contacts, in this environment.
     known: Known,
+    /// Keep the live views' attributes.
+    views: bool,
     summary: Option<Summary>,
 }
 
@@ -57,8 +59,15 @@ impl<S: ContactStore> Handler<S> {
             store,
             retention_days,
             known: Known::default(),
+            views: true,
             summary: None,
         }
+    }
+
+    /// Keeps (`true`, the default) or leaves alone the live views' attributes.
+    pub fn with_views(mut self, views: bool) -> Self {
+        self.views = views;
+        self
     }
 
     /// Counts the events whose log line the log level drops into `summary`'s metrics lines.
@@ -124,6 +133,7 @@ impl<S: ContactStore> Handler<S> {
                     event,
                     now(),
                     self.retention_days,
+                    self.views,
                     &mut tally,
                 );
                 match budget {

@@ -27,6 +27,7 @@ async fn main() -> Result<(), Error> {
         tracing::warn!("{error}");
     }
     let handler = Handler::new(store, config.retention_days)
+        .with_views(config.live_views)
         .with_summary(Summary::new(&config.metrics_namespace, config.log_level));
     let serve = run(service_fn(|event: LambdaEvent<Box<RawValue>>| {
         handler.invoke(event)

@@ -32,6 +32,9 @@ pub const VALUE_MAX_CHARS: usize = 2_048;
 /// Most routing steps stored: Connect's routing criteria have a handful. A criteria with more is
 /// treated as absent, for the same reason.
 pub const ROUTING_STEPS_MAX: usize = 64;
+/// Longest timestamp read: an ISO-8601 instant is about 30 bytes. A longer one (digits without
+/// end) is no timestamp Connect sends, and could not be an index sort key.
+pub const TIMESTAMP_MAX_BYTES: usize = 64;
 /// How much of a foreign `source` / `detail-type` a refusal quotes.
 const QUOTE_MAX_CHARS: usize = 64;
 
@@ -344,7 +347,12 @@ fn read_fact<'a>(
         Kind::UpperCase => Some(value.to_ascii_uppercase()),
         // Placeholders are how Connect says "not yet": unknown, but not damaged.
         Kind::Timestamp if is_placeholder_timestamp(&value) => None,
-        Kind::Timestamp if DateTime::parse_from_rfc3339(&value).is_ok() => Some(value),
+        Kind::Timestamp
+            if value.len() <= TIMESTAMP_MAX_BYTES
+                && DateTime::parse_from_rfc3339(&value).is_ok() =>
+        {
+            Some(value)
+        }
         Kind::Timestamp => {
             damaged.add(&path);
             None
@@ -462,7 +470,9 @@ fn quoted(value: String) -> String {
 /// write-once).
 fn timestamp(value: Option<String>) -> Option<String> {
     text(value).filter(|value| {
-        !is_placeholder_timestamp(value) && DateTime::parse_from_rfc3339(value).is_ok()
+        value.len() <= TIMESTAMP_MAX_BYTES
+            && !is_placeholder_timestamp(value)
+            && DateTime::parse_from_rfc3339(value).is_ok()
     })
 }
 

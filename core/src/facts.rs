@@ -91,6 +91,40 @@ pub const PLACES: [Place; 2] = [
     },
 ];
 
+/// A live view (spec, "Live views"): a sparse index whose partition key attribute holds a
+/// place's ARN while the contact is in one of `states` and the place's pair is known; its sort
+/// key is the place's timestamp attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct View {
+    /// The index, and its partition key attribute.
+    pub index: &'static str,
+    pub attribute: &'static str,
+    /// Position in [`PLACES`] of the place it lists.
+    pub place: usize,
+    pub states: &'static [&'static str],
+}
+
+/// `queued`: who waits in which queue; `withAgent`: what each agent is handling.
+pub const VIEWS: [View; 2] = [
+    View {
+        index: "queued",
+        attribute: "queuedIn",
+        place: 0,
+        states: &["QUEUED"],
+    },
+    View {
+        index: "withAgent",
+        attribute: "withAgent",
+        place: 1,
+        states: &["CONNECTED_TO_AGENT", "PAUSED", "RESUMED"],
+    },
+];
+
+/// DynamoDB's limits on index key values, in bytes: a value over them would fail every write of
+/// the item, so such a contact is stored but not listed.
+pub const INDEX_PARTITION_KEY_MAX_BYTES: usize = 2_048;
+pub const INDEX_SORT_KEY_MAX_BYTES: usize = 1_024;
+
 /// One place as an event gives it: the ARN, and its timestamp when real.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlaceSeen {

@@ -17,7 +17,7 @@
 use chrono::DateTime;
 
 use crate::event::{ContactEvent, EventType, RoutingStep};
-use crate::facts::{PLACES, Place};
+use crate::facts::{INDEX_PARTITION_KEY_MAX_BYTES, INDEX_SORT_KEY_MAX_BYTES, PLACES, Place, VIEWS};
 use crate::ordering::{expires_at, place_key, routing_key, state_key};
 
 /// One write per dimension, plus the facts-only write, bounds the conflict loop.
@@ -34,6 +34,8 @@ pub struct Plan {
     pub places: Vec<PlaceChange>,
     /// `(attribute, value)` of every fact the event carries.
     pub facts: Vec<(&'static str, String)>,
+    /// Whether writes keep the live views (`queuedIn`, `withAgent`).
+    pub views: bool,
 }
 
 /// A queue or agent pair to store, if it is the latest.
@@ -74,8 +76,44 @@ pub struct Stored {
     pub last_event_at: Option<i64>,
     /// The ordering key of each of [`PLACES`] the item has, in that order.
     pub place_keys: [Option<u64>; PLACES.len()],
+    /// Each place's ARN when its pair can be listed in a view ([`listable`]).
+    pub place_arns: [Option<String>; PLACES.len()],
+    /// The value of each of [`VIEWS`]' attributes the item has.
+    pub views: [Option<String>; VIEWS.len()],
     /// Attribute names of the facts the item has.
     pub facts: Vec<&'static str>,
+}
+
+impl Stored {
+    /// What each view attribute must hold for this item (spec, "Live views"): the place's ARN
+    /// while the state is one of the view's and the place's pair is known.
+    pub fn required_views(&self) -> [Option<String>; VIEWS.len()] {
+        VIEWS.map(|view| {
+            let in_state = self
+                .state
+                .as_deref()
+                .is_some_and(|state| view.states.contains(&state));
+            in_state
+                .then(|| self.place_arns.get(view.place).cloned().flatten())
+                .flatten()
+        })
+    }
+}
+
+/// The ARN of a place pair that a view can list: its timestamp is real, and both fit DynamoDB's
+/// index key limits (a longer value would fail the write; the contact is just not listed).
+pub fn listable(arn: &str, since: Option<&str>) -> Option<String> {
+    let since = since?;
+    (arn.len() <= INDEX_PARTITION_KEY_MAX_BYTES && since.len() <= INDEX_SORT_KEY_MAX_BYTES)
+        .then(|| arn.to_owned())
+}
+
+/// A write that only sets view attributes: valid only while the item's state and places are
+/// still those it was computed from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pins {
+    pub state_key: Option<u64>,
+    pub place_keys: [Option<u64>; PLACES.len()],
 }
 
 /// One conditional write: every part present is set, under the condition that each dimension
@@ -88,6 +126,10 @@ pub struct Write<'a> {
     pub freshness: Option<(Freshness, Guard)>,
     pub places: Vec<&'a PlaceChange>,
     pub facts: Vec<(&'static str, &'a str)>,
+    /// View attributes to set (`Some`) or remove (`None`).
+    pub views: Vec<(&'static str, Option<String>)>,
+    /// Set on a write that fixes views: its condition.
+    pub pins: Option<Pins>,
 }
 
 /// How the freshness dimension guards a write.
@@ -122,9 +164,22 @@ impl Write<'_> {
             before.last_event_at = Some(freshness.event_time);
         }
         for change in &self.places {
-            if let Some(slot) = place_index(change.place).and_then(|i| before.place_keys.get_mut(i))
+            if let Some(i) = place_index(change.place) {
+                if let Some(slot) = before.place_keys.get_mut(i) {
+                    *slot = Some(change.key);
+                }
+                if let Some(slot) = before.place_arns.get_mut(i) {
+                    *slot = listable(&change.arn, change.since.as_deref());
+                }
+            }
+        }
+        for (attribute, value) in &self.views {
+            if let Some(slot) = VIEWS
+                .iter()
+                .position(|view| view.attribute == *attribute)
+                .and_then(|i| before.views.get_mut(i))
             {
-                *slot = Some(change.key);
+                *slot = value.clone();
             }
         }
         for (name, _) in &self.facts {
@@ -190,6 +245,34 @@ impl Plan {
                 .known()
                 .map(|(name, value)| (name, value.to_owned()))
                 .collect(),
+            views: true,
+        })
+    }
+
+    /// The write that makes the item's view attributes what its state and places call for, when
+    /// they are not; pinned to that state and those places.
+    pub fn view_fix<'a>(&'a self, stored: &Stored) -> Option<Write<'a>> {
+        if !self.views {
+            return None;
+        }
+        let views: Vec<_> = VIEWS
+            .iter()
+            .zip(stored.views.iter().zip(stored.required_views()))
+            .filter(|(_, (now, required))| *now != required)
+            .map(|(view, (_, required))| (view.attribute, required))
+            .collect();
+        (!views.is_empty()).then(|| Write {
+            contact_id: &self.contact_id,
+            state: None,
+            routing: None,
+            freshness: None,
+            places: Vec::new(),
+            facts: Vec::new(),
+            views,
+            pins: Some(Pins {
+                state_key: stored.state_key,
+                place_keys: stored.place_keys,
+            }),
         })
     }
 
@@ -230,16 +313,47 @@ impl Plan {
             .filter(|(name, _)| !stored.facts.contains(name))
             .map(|(name, value)| (*name, value.as_str()))
             .collect();
-        let write = Write {
+        let mut write = Write {
             contact_id: &self.contact_id,
             state,
             routing,
             freshness,
             places,
             facts,
+            views: Vec::new(),
+            pins: None,
         };
-        (write.advances() || !write.facts.is_empty()).then_some(write)
+        if !(write.advances() || !write.facts.is_empty()) {
+            return None;
+        }
+        if self.views {
+            write.views = determined_views(&write);
+        }
+        Some(write)
     }
+}
+
+/// The view attributes a write settles by itself: those whose state it sets, when that state is
+/// not the view's (removed) or the write also sets the view's place. Others are left to
+/// [`Plan::view_fix`], from the item the store returns.
+fn determined_views(write: &Write<'_>) -> Vec<(&'static str, Option<String>)> {
+    let Some(state) = write.state else {
+        return Vec::new();
+    };
+    VIEWS
+        .iter()
+        .filter_map(|view| {
+            if !view.states.contains(&state.state) {
+                return Some((view.attribute, None));
+            }
+            let place = PLACES.get(view.place)?;
+            let change = write.places.iter().find(|change| change.place == *place)?;
+            Some((
+                view.attribute,
+                listable(&change.arn, change.since.as_deref()),
+            ))
+        })
+        .collect()
 }
 
 /// The position of `place` in [`PLACES`].
@@ -289,6 +403,8 @@ mod tests {
             routing_key: plan.routing.as_ref().map(|r| r.key),
             last_event_at: Some(plan.freshness.event_time),
             place_keys: [None, None],
+            place_arns: [None, None],
+            views: [None, None],
             facts: plan.facts.iter().map(|(name, _)| *name).collect(),
         }
     }

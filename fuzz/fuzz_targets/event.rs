@@ -34,6 +34,8 @@ fuzz_target!(|payload: &[u8]| {
                         routing_key,
                         last_event_at,
                         place_keys: [state_key, routing_key],
+                        place_arns: [None, None],
+                        views: [None, None],
                         facts: Vec::new(),
                     };
                     let _ = plan.write_against(&stored);
@@ -47,6 +49,8 @@ fuzz_target!(|payload: &[u8]| {
             routing_key: Some(u64::MAX),
             last_event_at: Some(i64::MAX),
             place_keys: [Some(u64::MAX), Some(u64::MAX)],
+            place_arns: [None, None],
+            views: [None, None],
             facts: facts::attributes().collect(),
         };
         assert_eq!(plan.write_against(&ahead), None);

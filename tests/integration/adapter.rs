@@ -14,7 +14,7 @@ use connect_contact_state::dynamodb::DynamoDbStore;
 use connect_contact_state::event::RoutingStep;
 use connect_contact_state::facts::PLACES;
 use connect_contact_state::plan::{
-    Freshness, Guard, PlaceChange, RoutingChange, StateChange, Stored, Write,
+    Freshness, Guard, Pins, PlaceChange, RoutingChange, StateChange, Stored, Write,
 };
 use connect_contact_state::store::{ContactStore, WriteOutcome};
 
@@ -89,6 +89,8 @@ async fn a_write_is_one_conditional_update_item_guarding_every_dimension_it_move
         )),
         places: vec![&queue],
         facts: vec![("channel", "VOICE")],
+        views: vec![("queuedIn", Some("arn:q".into())), ("withAgent", None)],
+        pins: None,
     };
     let (store, sent) = store_answering(false, HashMap::new());
     let answer = store.write(&write).await.expect("written");
@@ -114,7 +116,8 @@ async fn a_write_is_one_conditional_update_item_guarding_every_dimension_it_move
              #routingCriteriaIndex = :routingCriteriaIndex, #routingSteps = :routingSteps, \
              #routingKey = :routingKey, #expiresAt = :expiresAt, #lastEventAt = :lastEventAt, \
              #queueArn = :queueArn, #enqueueTimestamp = :enqueueTimestamp, #queueKey = :queueKey, \
-             #channel = if_not_exists(#channel, :channel)"
+             #queuedIn = :queuedIn, #channel = if_not_exists(#channel, :channel) \
+             REMOVE #withAgent"
         )
     );
     assert_eq!(
@@ -138,6 +141,8 @@ async fn a_write_is_one_conditional_update_item_guarding_every_dimension_it_move
         "queueArn",
         "enqueueTimestamp",
         "queueKey",
+        "queuedIn",
+        "withAgent",
         "channel",
     ] {
         assert_eq!(
@@ -145,7 +150,7 @@ async fn a_write_is_one_conditional_update_item_guarding_every_dimension_it_move
             Some(name)
         );
     }
-    assert_eq!(names.len(), 11);
+    assert_eq!(names.len(), 13);
     let values = input.expression_attribute_values().expect("values");
     assert_eq!(values[":state"], s("QUEUED"));
     assert_eq!(values[":stateKey"], n("300000000000"));
@@ -163,8 +168,9 @@ async fn a_write_is_one_conditional_update_item_guarding_every_dimension_it_move
     assert_eq!(values[":queueArn"], s("arn:q"));
     assert_eq!(values[":enqueueTimestamp"], s("2024-05-06T10:00:05.500Z"));
     assert_eq!(values[":queueKey"], n("1714989605500000123"));
+    assert_eq!(values[":queuedIn"], s("arn:q"));
     assert_eq!(values[":channel"], s("VOICE"));
-    assert_eq!(values.len(), 11);
+    assert_eq!(values.len(), 12);
     assert_eq!(input.return_values(), Some(&ReturnValue::AllOld));
     assert_eq!(
         input.return_values_on_condition_check_failure(),
@@ -181,6 +187,8 @@ async fn a_facts_only_write_has_no_condition_and_an_event_that_is_the_latest_is_
         freshness: None,
         places: Vec::new(),
         facts: vec![("initiationMethod", "INBOUND"), ("instanceArn", "arn:i")],
+        views: Vec::new(),
+        pins: None,
     };
     let (store, sent) = store_answering(false, HashMap::new());
     store.write(&facts_only).await.expect("written");
@@ -212,6 +220,39 @@ async fn a_facts_only_write_has_no_condition_and_an_event_that_is_the_latest_is_
 }
 
 #[tokio::test]
+async fn a_view_fix_sets_and_removes_view_attributes_pinned_to_state_and_places() {
+    let fix = Write {
+        contact_id: "c-1",
+        state: None,
+        routing: None,
+        freshness: None,
+        places: Vec::new(),
+        facts: Vec::new(),
+        views: vec![("queuedIn", None), ("withAgent", Some("arn:a".into()))],
+        pins: Some(Pins {
+            state_key: Some(400_000_000_000),
+            place_keys: [Some(7), None],
+        }),
+    };
+    let (store, sent) = store_answering(false, HashMap::new());
+    store.write(&fix).await.expect("written");
+    let sent = sent.lock().unwrap();
+    assert_eq!(
+        sent[0].update_expression(),
+        Some("SET #withAgent = :withAgent REMOVE #queuedIn")
+    );
+    assert_eq!(
+        sent[0].condition_expression(),
+        Some(
+            "#stateKey = :stateKeyPin AND #queueKey = :queueKeyPin AND attribute_not_exists(#agentKey)"
+        )
+    );
+    let values = sent[0].expression_attribute_values().expect("values");
+    assert_eq!(values[":stateKeyPin"], n("400000000000"));
+    assert_eq!(values[":queueKeyPin"], n("7"));
+}
+
+#[tokio::test]
 async fn a_rejected_write_hands_back_the_item_as_stored() {
     let old = HashMap::from([
         ("contactId".to_owned(), s("c-1")),
@@ -228,6 +269,8 @@ async fn a_rejected_write_hands_back_the_item_as_stored() {
         freshness: None,
         places: Vec::new(),
         facts: vec![("channel", "VOICE")],
+        views: Vec::new(),
+        pins: None,
     };
     let answer = store.write(&write).await.expect("an answer");
     assert_eq!(
@@ -239,6 +282,8 @@ async fn a_rejected_write_hands_back_the_item_as_stored() {
                 routing_key: None,
                 last_event_at: Some(1_714_989_700),
                 place_keys: [None, None],
+                place_arns: [None, None],
+                views: [None, None],
                 facts: vec!["channel"],
             }
         }

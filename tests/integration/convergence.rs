@@ -6,6 +6,7 @@ use crate::support::memory::{MemoryItem, MemoryStore};
 use connect_contact_state::handler::Handler;
 use proptest::prelude::*;
 
+/// The events through one environment (which remembers what the store told it).
 fn run(events: &[Vec<u8>]) -> MemoryItem {
     let handler = Handler::new(MemoryStore::default(), 90);
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -16,6 +17,20 @@ fn run(events: &[Vec<u8>]) -> MemoryItem {
     }
     let items = handler.store().items.lock().expect("not poisoned");
     assert_eq!(items.len(), 1);
+    items.values().next().cloned().expect("one item")
+}
+
+/// Each event through a new environment that knows nothing of the item.
+fn run_in_fresh_environments(events: &[Vec<u8>]) -> MemoryItem {
+    let store = MemoryStore::default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    for event in events {
+        let handler = Handler::new(&store, 90);
+        runtime.block_on(handler.handle(event)).expect("accepted");
+    }
+    let items = store.items.lock().expect("not poisoned");
     items.values().next().cloned().expect("one item")
 }
 
@@ -30,7 +45,25 @@ proptest! {
         let events = lifecycle("c-1", lifecycle_seed);
         let truth = run(&events);
         let shuffled = run(&delivered(&events, delivery_seed));
+        prop_assert_eq!(shuffled, truth.clone());
+        let shuffled = run_in_fresh_environments(&delivered(&events, delivery_seed));
         prop_assert_eq!(shuffled, truth);
+    }
+
+    /// "An item carries `queuedIn` / `withAgent` exactly when the rule holds": the view
+    /// attributes are a function of the final state and places, whatever the delivery.
+    #[test]
+    fn the_view_attributes_are_exactly_what_the_final_state_and_places_call_for(
+        lifecycle_seed in any::<u64>(),
+        delivery_seed in any::<u64>(),
+    ) {
+        let events = delivered(&lifecycle("c-1", lifecycle_seed), delivery_seed);
+        for item in [run(&events), run_in_fresh_environments(&events)] {
+            let stored = item.stored();
+            prop_assert_eq!(&item.views, &stored.required_views(), "{:?}", item);
+            let queued = item.state.as_deref() == Some("QUEUED") && item.places[0].is_some();
+            prop_assert_eq!(item.views[0].is_some(), queued, "{:?}", item);
+        }
     }
 
     #[test]

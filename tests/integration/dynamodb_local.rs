@@ -313,6 +313,185 @@ async fn an_event_repeating_where_the_contact_is_still_takes_one_request() {
     assert_eq!(report.tally.rejections, 0);
 }
 
+/// The contacts a view lists for `key`, by one Query of its index.
+async fn listed(
+    table: &crate::support::Table,
+    index: &str,
+    attribute: &str,
+    key: &str,
+) -> Vec<String> {
+    let page = table
+        .client
+        .query()
+        .table_name(&table.name)
+        .index_name(index)
+        .key_condition_expression("#k = :k")
+        .expression_attribute_names("#k", attribute)
+        .expression_attribute_values(":k", aws_sdk_dynamodb::types::AttributeValue::S(key.into()))
+        .send()
+        .await
+        .expect("Query");
+    page.items
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|item| s(item, "contactId").map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_contact_is_listed_in_its_queue_while_queued_then_with_its_agent_then_in_neither() {
+    let table = fresh_table().await;
+    let handler = table.handler();
+    let queue = json!({"queueArn": "arn:q", "enqueueTimestamp": "2024-05-06T10:00:05.000Z"});
+    let agent =
+        json!({"agentArn": "arn:a", "connectedToAgentTimestamp": "2024-05-06T10:00:30.000Z"});
+    accept(&handler, event("c-1", "INITIATED", T, json!({}))).await;
+    accept(&handler, event("c-2", "QUEUED", T + 1, json!({"queueInfo": {"queueArn": "arn:q", "enqueueTimestamp": "2024-05-06T10:00:01.000Z"}}))).await;
+    table.requests.take();
+    accept(
+        &handler,
+        event("c-1", "QUEUED", T + 5, json!({"queueInfo": queue})),
+    )
+    .await;
+    assert_eq!(
+        table.requests.take(),
+        1,
+        "the view is set in the same write"
+    );
+    // In arrival order: c-2 was queued first.
+    assert_eq!(
+        listed(&table, "queued", "queuedIn", "arn:q").await,
+        ["c-2", "c-1"]
+    );
+    table.requests.take();
+    accept(
+        &handler,
+        event(
+            "c-1",
+            "CONNECTED_TO_AGENT",
+            T + 30,
+            json!({"queueInfo": queue, "agentInfo": agent}),
+        ),
+    )
+    .await;
+    assert_eq!(table.requests.take(), 1);
+    assert_eq!(listed(&table, "queued", "queuedIn", "arn:q").await, ["c-2"]);
+    assert_eq!(
+        listed(&table, "withAgent", "withAgent", "arn:a").await,
+        ["c-1"]
+    );
+    accept(
+        &handler,
+        event(
+            "c-1",
+            "PAUSED",
+            T + 40,
+            json!({"queueInfo": queue, "agentInfo": agent}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        listed(&table, "withAgent", "withAgent", "arn:a").await,
+        ["c-1"]
+    );
+    accept(
+        &handler,
+        event(
+            "c-1",
+            "DISCONNECTED",
+            T + 90,
+            json!({"queueInfo": queue, "agentInfo": agent}),
+        ),
+    )
+    .await;
+    assert!(
+        listed(&table, "withAgent", "withAgent", "arn:a")
+            .await
+            .is_empty()
+    );
+    let item = table.item("c-1").await.expect("item");
+    assert_eq!(s(&item, "queuedIn"), None);
+    assert_eq!(s(&item, "withAgent"), None);
+}
+
+#[tokio::test]
+async fn a_late_queue_event_after_the_agent_does_not_list_the_contact_in_the_queue() {
+    let table = fresh_table().await;
+    let agent =
+        json!({"agentArn": "arn:a", "connectedToAgentTimestamp": "2024-05-06T10:00:30.000Z"});
+    accept(
+        &table.handler(),
+        event(
+            "c-1",
+            "CONNECTED_TO_AGENT",
+            T + 30,
+            json!({"agentInfo": agent}),
+        ),
+    )
+    .await;
+    // Late, in another environment: it brings the queue the item lacked, not the view.
+    let report = accept(
+        &table.handler(),
+        event("c-1", "QUEUED", T, json!({"queueInfo": {"queueArn": "arn:q", "enqueueTimestamp": "2024-05-06T10:00:05.000Z"}})),
+    )
+    .await;
+    assert_eq!(report.outcome.name(), "applied");
+    let item = table.item("c-1").await.expect("item");
+    assert_eq!(s(&item, "queueArn"), Some("arn:q"));
+    assert_eq!(s(&item, "queuedIn"), None);
+    assert_eq!(s(&item, "withAgent"), Some("arn:a"));
+}
+
+#[tokio::test]
+async fn a_queue_move_reported_without_a_state_moves_the_contact_in_the_view() {
+    let table = fresh_table().await;
+    let handler = table.handler();
+    accept(&handler, event("c-1", "QUEUED", T, json!({"queueInfo": {"queueArn": "arn:q/a", "enqueueTimestamp": "2024-05-06T10:00:00.000Z"}}))).await;
+    // Another environment sees only the data update: the view follows, by a pinned fix.
+    let report = accept(
+        &table.handler(),
+        event("c-1", "CONTACT_DATA_UPDATED", T + 60, json!({"queueInfo": {"queueArn": "arn:q/b", "enqueueTimestamp": "2024-05-06T10:01:00.000Z"}})),
+    )
+    .await;
+    assert_eq!(report.tally.requests, 2, "{report:?}");
+    assert!(
+        listed(&table, "queued", "queuedIn", "arn:q/a")
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        listed(&table, "queued", "queuedIn", "arn:q/b").await,
+        ["c-1"]
+    );
+}
+
+#[tokio::test]
+async fn values_an_index_key_cannot_hold_never_fail_a_write_the_contact_is_just_not_listed() {
+    let table = fresh_table().await;
+    // 2,048 characters, but over 2,048 bytes: DynamoDB's partition key limit for an index.
+    let wide = "é".repeat(2_048);
+    let long_time = format!("2024-05-06T10:00:05.{}Z", "0".repeat(1_100));
+    for (n, queue) in [
+        json!({"queueArn": wide, "enqueueTimestamp": "2024-05-06T10:00:05.000Z"}),
+        json!({"queueArn": "arn:q", "enqueueTimestamp": long_time}),
+        json!({"queueArn": "", "enqueueTimestamp": "2024-05-06T10:00:05.000Z"}),
+        json!({"queueArn": 7, "enqueueTimestamp": "2024-05-06T10:00:05.000Z"}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let contact = format!("hostile-{n}");
+        accept(
+            &table.handler(),
+            event(&contact, "QUEUED", T, json!({"queueInfo": queue})),
+        )
+        .await;
+        let item = table.item(&contact).await.expect("stored");
+        assert_eq!(s(&item, "state"), Some("QUEUED"));
+        assert_eq!(s(&item, "queuedIn"), None, "{contact}");
+    }
+}
+
 #[tokio::test]
 async fn placeholder_timestamps_are_never_stored() {
     let table = fresh_table().await;

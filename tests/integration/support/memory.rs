@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use connect_contact_state::event::RoutingStep;
-use connect_contact_state::plan::{Guard, Stored, Write, place_index};
+use connect_contact_state::facts::VIEWS;
+use connect_contact_state::plan::{Guard, Stored, Write, listable, place_index};
 use connect_contact_state::store::{Answer, ContactStore, StoreError, WriteOutcome};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -21,11 +22,13 @@ pub struct MemoryItem {
     pub expires_at: Option<i64>,
     /// Per place: (ARN, timestamp, key).
     pub places: [Option<(String, Option<String>, u64)>; 2],
+    /// The view attributes (`queuedIn`, `withAgent`), in the order of `VIEWS`.
+    pub views: [Option<String>; 2],
     pub facts: Vec<(&'static str, String)>,
 }
 
 impl MemoryItem {
-    fn stored(&self) -> Stored {
+    pub fn stored(&self) -> Stored {
         Stored {
             state: self.state.clone(),
             state_key: self.state_key,
@@ -35,6 +38,12 @@ impl MemoryItem {
                 .places
                 .each_ref()
                 .map(|place| place.as_ref().map(|(_, _, key)| *key)),
+            place_arns: self.places.each_ref().map(|place| {
+                place
+                    .as_ref()
+                    .and_then(|(arn, since, _)| listable(arn, since.as_deref()))
+            }),
+            views: self.views.clone(),
             facts: self.facts.iter().map(|(name, _)| *name).collect(),
         }
     }
@@ -49,6 +58,10 @@ impl MemoryItem {
                     .is_some_and(|stored| {
                         stored.as_ref().is_none_or(|(_, _, key)| *key <= change.key)
                     })
+            })
+            && write.pins.as_ref().is_none_or(|pins| {
+                let stored = self.stored();
+                stored.state_key == pins.state_key && stored.place_keys == pins.place_keys
             })
             && write.freshness.is_none_or(|(f, guard)| {
                 self.last_event_at.is_none_or(|at| match guard {
@@ -97,6 +110,15 @@ impl ContactStore for MemoryStore {
                 *slot = Some((change.arn.clone(), since, change.key));
             }
         }
+        for (attribute, value) in &write.views {
+            if let Some(slot) = VIEWS
+                .iter()
+                .position(|view| view.attribute == *attribute)
+                .and_then(|i| item.views.get_mut(i))
+            {
+                *slot = value.clone();
+            }
+        }
         for (name, value) in &write.facts {
             if !item.facts.iter().any(|(known, _)| known == name) {
                 item.facts.push((name, (*value).to_owned()));
@@ -104,5 +126,12 @@ impl ContactStore for MemoryStore {
         }
         item.facts.sort();
         Ok(WriteOutcome::Written { before }.into())
+    }
+}
+
+/// Many environments sharing one table: each handler borrows the store.
+impl ContactStore for &MemoryStore {
+    async fn write(&self, write: &Write<'_>) -> Result<Answer, StoreError> {
+        (*self).write(write).await
     }
 }
