@@ -323,7 +323,7 @@ impl Plan {
             views: Vec::new(),
             pins: None,
         };
-        if !(write.advances() || !write.facts.is_empty()) {
+        if !write.advances() && write.facts.is_empty() {
             return None;
         }
         if self.views {
