@@ -5,7 +5,8 @@
 //!   `contact-state-core` (no AWS SDK), re-exported here;
 //! - [`dynamodb`]: the store's DynamoDB adapter; [`handler`]: one invocation, end to end;
 //!   [`record`]: its log line; [`metrics`]: metrics for lines the log level drops;
-//!   [`logging`]: the log subscriber; [`config`]: settings.
+//!   [`logging`]: the log subscriber; [`config`]: settings; [`views`]: reading the live views
+//!   (the `contact-views` command).
 
 pub mod config;
 pub mod dynamodb;
@@ -13,5 +14,6 @@ pub mod handler;
 pub mod logging;
 pub mod metrics;
 pub mod record;
+pub mod views;
 
 pub use contact_state_core::{apply, event, facts, ordering, outcome, plan, store};

@@ -163,6 +163,42 @@ def documented_log_fields():
     return set(re.findall(r"^\| `(\w+)` \|", table, flags=re.MULTILINE))
 
 
+class TemplateViews(GeneratedTemplate):
+    """The live views: names and keys of the spec, behind LiveViews, and a read-only policy."""
+
+    def test_the_views_are_the_specs_indexes(self):
+        indexes = self.resources["ContactStateTable"]["Properties"]["GlobalSecondaryIndexes"]
+        self.assertEqual(indexes["Fn::If"][0], "ViewsOn")
+        keys = {
+            index["IndexName"]: [(k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]]
+            for index in indexes["Fn::If"][1]
+        }
+        self.assertEqual(
+            keys,
+            {
+                "queued": [("queuedIn", "HASH"), ("enqueueTimestamp", "RANGE")],
+                "withAgent": [("withAgent", "HASH"), ("connectedToAgentTimestamp", "RANGE")],
+            },
+        )
+        self.assertEqual(indexes["Fn::If"][2], {"Ref": "AWS::NoValue"})
+        variables = self.resources["ContactStateFunction"]["Properties"]["Environment"]["Variables"]
+        self.assertEqual(variables["LIVE_VIEWS"], {"Ref": "LiveViews"})
+
+    def test_the_read_policy_only_reads_and_scans_only_the_views(self):
+        (policy,) = self.of_type("AWS::IAM::ManagedPolicy").values()
+        statements = as_list(policy["Properties"]["PolicyDocument"]["Statement"])
+        actions = sorted(a for s in statements for a in as_list(s["Action"]))
+        self.assertEqual(actions, ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"])
+        for statement in statements:
+            if "dynamodb:Scan" in as_list(statement["Action"]):
+                self.assertEqual(
+                    as_list(statement["Resource"]),
+                    [{"Fn::Sub": "${ContactStateTable.Arn}/index/*"}],
+                )
+        # Attached to nothing: the function keeps its write-only role.
+        self.assertNotIn("Roles", policy["Properties"])
+
+
 class TemplateOperations(GeneratedTemplate):
     """What an operator gets from a deployed stack: saved queries, alarms, metrics settings."""
 

@@ -20,3 +20,4 @@ mod hostile_input;
 mod load;
 mod logs;
 mod support;
+mod views;
