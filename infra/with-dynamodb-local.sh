@@ -5,7 +5,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/infra/setup.sh"
-trap '"$root/infra/dynamodb-local.sh" stop' EXIT
+endpoint=""
+trap '[ -z "$endpoint" ] || "$root/infra/dynamodb-local.sh" stop "$endpoint"' EXIT
 trap 'exit 130' INT TERM
 endpoint=$("$root/infra/dynamodb-local.sh" start)
 echo "==> DynamoDB Local at $endpoint" >&2
