@@ -17,6 +17,9 @@ mkdir -p .local/run
 say "template tests (the role, the rule, the table as SAM generates them)"
 AWS_DEFAULT_REGION=us-east-1 .local/venv/bin/python -m unittest discover -s infra/tests \
   -p 'test_template.py' -v 2>&1 | tee .local/run/template-test.log
+say "the rule's pattern with EventBridge's matching (moto server)"
+AWS_DEFAULT_REGION=us-east-1 .local/venv/bin/python -m unittest discover -s infra/tests \
+  -p 'test_pattern.py' -v 2>&1 | tee .local/run/pattern-test.log
 say "cargo test (unit, property, DynamoDB Local, real binary, faults, hostile input, logs)"
 cargo test --workspace 2>&1 | tee .local/run/cargo-test.log
 say "redrive tests (moto SQS, the binary behind local-lambda's Invoke API, DynamoDB Local)"
@@ -33,7 +36,7 @@ infra/sam-build.sh
 {
   awk '/^test result:/ { passed += $4; failed += $6 } END { print passed + 0, failed + 0 }' \
     .local/run/cargo-test.log
-  for log in .local/run/template-test.log .local/run/redrive-test.log; do
+  for log in .local/run/template-test.log .local/run/pattern-test.log .local/run/redrive-test.log; do
     awk '/^Ran [0-9]+ test/ { ran = $2 } /^FAILED/ { split($0, f, /[=,)]/); failed = f[2] + f[4] }
          END { print ran - failed, failed + 0 }' "$log"
   done

@@ -199,6 +199,17 @@ class TemplateViews(GeneratedTemplate):
         self.assertNotIn("Roles", policy["Properties"])
 
 
+class TemplateArchive(GeneratedTemplate):
+    def test_the_archive_keeps_exactly_what_the_rule_takes_and_only_when_asked(self):
+        (archive,) = self.of_type("AWS::Events::Archive").values()
+        self.assertEqual(archive["Condition"], "ArchiveOn")
+        (rule,) = self.of_type("AWS::Events::Rule").values()
+        self.assertEqual(archive["Properties"]["EventPattern"], rule["Properties"]["EventPattern"])
+        self.assertEqual(archive["Properties"]["RetentionDays"], {"Ref": "ArchiveRetentionDays"})
+        parameters = yaml_parse(TEMPLATE.read_text())["Parameters"]
+        self.assertEqual(parameters["ArchiveRetentionDays"]["Default"], 0)
+
+
 class TemplateOperations(GeneratedTemplate):
     """What an operator gets from a deployed stack: saved queries, alarms, metrics settings."""
 

@@ -19,5 +19,6 @@ mod faults;
 mod hostile_input;
 mod load;
 mod logs;
+mod replay;
 mod support;
 mod views;
