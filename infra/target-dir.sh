@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo metadata --format-version 1 --no-deps \
-  | .local/venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])'
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])'
