@@ -106,12 +106,18 @@ fn runtime_repeat(metadata: &Metadata<'_>) -> bool {
 }
 
 /// `2024-05-06T10:00:00.123Z`: what Lambda's filter reads, at the resolution CloudWatch keeps.
+/// Every line's `timestamp`, the subscriber's and the metrics lines'.
+pub fn timestamp(at: SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(at)
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
 struct Milliseconds;
 
 impl FormatTime for Milliseconds {
     fn format_time(&self, w: &mut Writer<'_>) -> fmt::Result {
-        let now = chrono::DateTime::<chrono::Utc>::from(SystemTime::now());
-        write!(w, "{}", now.format("%Y-%m-%dT%H:%M:%S%.3fZ"))
+        w.write_str(&timestamp(SystemTime::now()))
     }
 }
 

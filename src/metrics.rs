@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use contact_state_core::event::EventType;
 use contact_state_core::outcome::{Outcome, Report};
 
-use crate::logging::LogLevel;
+use crate::logging::{LogLevel, timestamp};
 use crate::record::{level_of, milliseconds};
 
 /// Longest a count waits to be printed.
@@ -117,9 +117,7 @@ impl Summary {
             "",
             &[("DynamoDbLatency", "Milliseconds", json!(latencies))],
         );
-        let _ = std::io::stdout()
-            .lock()
-            .write_all(format!("{document}\n").as_bytes());
+        emit(&[document]);
     }
 
     /// Prints what is counted now (at shutdown, or in tests).
@@ -134,27 +132,16 @@ impl Summary {
 
     fn print(&self, counts: &Counts) {
         let now = SystemTime::now();
-        let mut lines = Vec::new();
-        for (name, count) in Outcome::NAMES.iter().zip(counts.by_outcome) {
-            if count > 0 {
-                lines.push(self.document(
-                    now,
-                    "Outcome",
-                    name,
-                    &[("Events", "Count", json!(count))],
-                ));
-            }
-        }
-        for (name, count) in EventType::KNOWN.iter().zip(counts.by_event_type) {
-            if count > 0 {
-                lines.push(self.document(
-                    now,
-                    "EventType",
-                    name,
-                    &[("Events", "Count", json!(count))],
-                ));
-            }
-        }
+        let by_outcome = Outcome::NAMES.iter().zip(counts.by_outcome);
+        let by_event_type = EventType::KNOWN.iter().zip(counts.by_event_type);
+        let mut lines: Vec<Value> = by_outcome
+            .map(|(name, count)| ("Outcome", name, count))
+            .chain(by_event_type.map(|(name, count)| ("EventType", name, count)))
+            .filter(|(_, _, count)| *count > 0)
+            .map(|(dimension, name, count)| {
+                self.document(now, dimension, name, &[("Events", "Count", json!(count))])
+            })
+            .collect();
         let mut totals = Vec::new();
         if !counts.latencies.is_empty() {
             totals.push(("DynamoDbLatency", "Milliseconds", json!(counts.latencies)));
@@ -168,12 +155,7 @@ impl Summary {
         if !totals.is_empty() {
             lines.push(self.document(now, "", "", &totals));
         }
-        let mut out = std::io::stdout().lock();
-        for line in lines {
-            // Metrics are best effort: a closed stdout must not fail the event. One write per
-            // line, so lines never interleave with the log subscriber's.
-            let _ = out.write_all(format!("{line}\n").as_bytes());
-        }
+        emit(&lines);
     }
 
     /// One EMF document: `metrics` split by `dimension` = `value` (none when `dimension` is empty).
@@ -187,9 +169,7 @@ impl Summary {
         let millis = now
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
-        let timestamp = chrono::DateTime::<chrono::Utc>::from(now)
-            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-            .to_string();
+        let timestamp = timestamp(now);
         let dimensions: Vec<&str> = if dimension.is_empty() {
             vec![]
         } else {
@@ -218,6 +198,15 @@ impl Summary {
             }
         }
         document
+    }
+}
+
+/// Prints EMF documents, one line each. Metrics are best effort: a closed stdout must not fail
+/// the event. One write per line, so lines never interleave with the log subscriber's.
+fn emit(documents: &[Value]) {
+    let mut out = std::io::stdout().lock();
+    for document in documents {
+        let _ = out.write_all(format!("{document}\n").as_bytes());
     }
 }
 

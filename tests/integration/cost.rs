@@ -6,17 +6,17 @@
 //! 2,000 contacts with the release binary (`CONTACT_STATE_BINARY`, `COST_CONTACTS`).
 
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
 use connect_contact_state::dynamodb::item_size;
-use local_lambda::{RuntimeApi, spawn_function};
+use local_lambda::RuntimeApi;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::support::corpus::{lifecycle, stream, uuid};
-use crate::support::{BINARY, RETENTION_DAYS, Table, concurrently, endpoint, fresh_table};
+use crate::support::{
+    BINARY, RETENTION_DAYS, Table, concurrently, endpoint, fresh_table, spawn_logged,
+};
 
 /// List prices, us-east-1, as of 2026-11 (README, "What it costs").
 const LAMBDA_PER_MILLION_REQUESTS: f64 = 0.20;
@@ -76,36 +76,19 @@ async fn measure(table: &Table, contacts: u64, instances: usize) -> Figures {
             .expect("runtime API"),
     );
     let retention = RETENTION_DAYS.to_string();
-    let mut functions = Vec::new();
-    let mut readers = Vec::new();
-    for _ in 0..instances {
-        let mut function = spawn_function(
-            &binary(),
-            &api.address(),
-            &[
-                ("TABLE_NAME", table.name.as_str()),
-                ("AWS_ENDPOINT_URL_DYNAMODB", &endpoint()),
-                ("AWS_LAMBDA_LOG_LEVEL", "INFO"),
-                ("RETENTION_DAYS", &retention),
-            ],
-            Some(Stdio::piped()),
-        )
-        .expect("spawn contact-state");
-        let stdout = function.stdout.take().expect("stdout");
-        readers.push(tokio::spawn(async move {
-            let mut lines = BufReader::new(stdout).lines();
-            let mut all = Vec::new();
-            while let Ok(Some(line)) = lines.next_line().await {
-                all.push(line);
-            }
-            all
-        }));
-        functions.push(function);
-    }
+    let env = [
+        ("TABLE_NAME", table.name.as_str()),
+        ("AWS_ENDPOINT_URL_DYNAMODB", &endpoint()),
+        ("AWS_LAMBDA_LOG_LEVEL", "INFO"),
+        ("RETENTION_DAYS", &retention),
+    ];
+    let functions: Vec<_> = (0..instances)
+        .map(|_| spawn_logged(&binary(), &api, &env))
+        .collect();
     // CPU from here on is the invocations': init (about 15 ms each) is over well before.
     api.ready().await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let pids: Vec<u32> = functions.iter().filter_map(|f| f.id()).collect();
+    let pids: Vec<u32> = functions.iter().filter_map(|f| f.child.id()).collect();
     let at_ready: u64 = pids.iter().map(|&pid| cpu_ns(pid)).sum();
     let answers = concurrently(events, instances, {
         let api = api.clone();
@@ -119,17 +102,9 @@ async fn measure(table: &Table, contacts: u64, instances: usize) -> Figures {
         answer.expect("accepted");
     }
     let cpu: u64 = pids.iter().map(|&pid| cpu_ns(pid)).sum::<u64>() - at_ready;
-    for pid in &pids {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status();
-    }
-    for mut function in functions {
-        let _ = tokio::time::timeout(Duration::from_secs(10), function.wait()).await;
-    }
     let mut lines = Vec::new();
-    for reader in readers {
-        lines.extend(reader.await.expect("log lines"));
+    for function in functions {
+        lines.extend(function.stop().await);
     }
     let mut figures = Figures {
         deliveries,

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::corpus::{lifecycle, stream};
 use crate::support::{
-    BINARY, Table, by_contact, concurrently, endpoint, fresh_table, spawn_binary_for,
+    BINARY, Table, by_contact, concurrently, endpoint, fresh_table, spawn_binary_for, terminate,
     true_order_items,
 };
 use local_lambda::RuntimeApi;
@@ -107,10 +107,7 @@ async fn run(table: &Table, events: usize, checkpoints: &[usize]) -> Run {
     // Stopped as Lambda stops an environment (SIGTERM), so a profiler wrapped around the
     // binary (CONTACT_STATE_BINARY) can write its report.
     let mut function = function;
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status();
-    let _ = tokio::time::timeout(Duration::from_secs(30), function.wait()).await;
+    terminate(&mut function, Duration::from_secs(30)).await;
     Run {
         checkpoints: recorded,
         lifecycles,

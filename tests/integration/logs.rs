@@ -4,16 +4,16 @@
 //! most 350 bytes per event; and metrics that survive a log level that drops the lines.
 
 use std::collections::BTreeSet;
-use std::process::Stdio;
 use std::time::Duration;
 
 use fault_proxy::{FaultProxy, Faults};
-use local_lambda::{RuntimeApi, spawn_function};
+use local_lambda::RuntimeApi;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::support::corpus::{lifecycle, stream, uuid};
-use crate::support::{BINARY, RETENTION_DAYS, endpoint, event, fresh_table, sample, sample_files};
+use crate::support::{
+    BINARY, RETENTION_DAYS, endpoint, event, fresh_table, sample, sample_files, spawn_logged,
+};
 
 /// What a contact center's events carry about its customers.
 const CUSTOMER_DATA: &[&str] = &[
@@ -54,37 +54,20 @@ async fn lines_of(
         .await
         .expect("runtime API");
     let retention = RETENTION_DAYS.to_string();
-    let mut function = spawn_function(
+    let function = spawn_logged(
         std::path::Path::new(BINARY),
-        &api.address(),
+        &api,
         &[
             ("TABLE_NAME", table),
             ("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_endpoint),
             ("AWS_LAMBDA_LOG_LEVEL", level),
             ("RETENTION_DAYS", &retention),
         ],
-        Some(Stdio::piped()),
-    )
-    .expect("spawn contact-state");
-    let stdout = function.stdout.take().expect("stdout");
-    let reader = tokio::spawn(async move {
-        let mut lines = BufReader::new(stdout).lines();
-        let mut all = Vec::new();
-        while let Ok(Some(line)) = lines.next_line().await {
-            all.push(line);
-        }
-        all
-    });
+    );
     for event in events {
         let _ = api.invoke(event).await;
     }
-    let pid = function.id().expect("running");
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status();
-    let _ = tokio::time::timeout(Duration::from_secs(10), function.wait()).await;
-    let _ = function.kill().await;
-    reader.await.expect("log lines")
+    function.stop().await
 }
 
 async fn logs_of(level: &str, events: Vec<Vec<u8>>) -> Vec<String> {

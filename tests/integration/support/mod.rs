@@ -276,6 +276,49 @@ pub fn spawn_binary_for(
     .expect("spawn contact-state")
 }
 
+/// A process of the real binary whose stdout is kept: its log lines, gathered until it ends.
+pub struct Logged {
+    pub child: Child,
+    lines: tokio::task::JoinHandle<Vec<String>>,
+}
+
+/// One process of `binary` polling `api`, with `env`, its log lines kept.
+pub fn spawn_logged(binary: &Path, api: &RuntimeApi, env: &[(&str, &str)]) -> Logged {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut child = spawn_function(binary, &api.address(), env, Some(Stdio::piped()))
+        .expect("spawn contact-state");
+    let stdout = child.stdout.take().expect("stdout");
+    let lines = tokio::spawn(async move {
+        let mut lines = BufReader::new(stdout).lines();
+        let mut all = Vec::new();
+        while let Ok(Some(line)) = lines.next_line().await {
+            all.push(line);
+        }
+        all
+    });
+    Logged { child, lines }
+}
+
+impl Logged {
+    /// Stops the process as Lambda ends an environment, and returns every line it printed.
+    pub async fn stop(mut self) -> Vec<String> {
+        terminate(&mut self.child, Duration::from_secs(10)).await;
+        let _ = self.child.kill().await;
+        self.lines.await.expect("log lines")
+    }
+}
+
+/// Sends SIGTERM, as Lambda does to end an environment, and waits up to `patience` for the
+/// process to exit (it flushes what it counted; a profiler around it writes its report).
+pub async fn terminate(child: &mut Child, patience: Duration) {
+    if let Some(pid) = child.id() {
+        let _ = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+    }
+    let _ = tokio::time::timeout(patience, child.wait()).await;
+}
+
 /// Items keyed by contact id.
 pub fn by_contact(items: Vec<Item>) -> HashMap<String, Item> {
     items
