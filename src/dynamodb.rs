@@ -25,7 +25,7 @@ use aws_sdk_dynamodb::types::{
 use serde::Deserialize;
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value};
 
-use contact_state_core::facts::{self, PLACES, VIEWS};
+use contact_state_core::facts::{self, PLACES, ROUTING_ACTIVATION, TAGS, TAGS_KEY, VIEWS};
 use contact_state_core::plan::{Guard, Stored, Write, listable};
 use contact_state_core::store::{Answer, ContactStore, StoreError, WriteOutcome};
 
@@ -284,6 +284,7 @@ struct StoredKeys {
     state_key: Option<u64>,
     routing_key: Option<u64>,
     last_event_at: Option<i64>,
+    tags_key: Option<u64>,
 }
 
 /// The planner's view of a stored item (ordering keys, which facts it has); empty for none.
@@ -312,6 +313,7 @@ pub fn stored(item: Option<Item>) -> Result<Stored, StoreError> {
         state_key: keys.state_key,
         routing_key: keys.routing_key,
         last_event_at: keys.last_event_at,
+        tags_key: keys.tags_key,
         place_keys,
         place_arns,
         views,
@@ -349,6 +351,10 @@ impl UpdateExpression {
                 message: error.to_string(),
             })?;
             update.set("routingSteps", steps);
+            match &change.activated_at {
+                Some(at) => update.set(ROUTING_ACTIVATION, AttributeValue::S(at.clone())),
+                None => update.remove(ROUTING_ACTIVATION),
+            }
             update.set_key("routingKey", change.key, "<");
         }
         if let Some((freshness, guard)) = write.freshness {
@@ -367,6 +373,22 @@ impl UpdateExpression {
             // `<=`: an equal key is the same pair (the ARN's hash breaks ties), so an event that
             // repeats where the contact is does not make the write fail.
             update.set_key(change.place.key, change.key, "<=");
+            // What the event says of this queue or agent replaces what was said of the last.
+            for (detail, value) in change.place.details.iter().zip(&change.details) {
+                match value {
+                    Some(value) => update.set(detail.attribute, AttributeValue::S(value.clone())),
+                    None => update.remove(detail.attribute),
+                }
+            }
+        }
+        if let Some(change) = write.tags {
+            let tags = change
+                .tags
+                .iter()
+                .map(|(key, value)| (key.clone(), AttributeValue::S(value.clone())))
+                .collect();
+            update.set(TAGS, AttributeValue::M(tags));
+            update.set_key(TAGS_KEY, change.key, "<=");
         }
         for (attribute, value) in &write.views {
             match value {

@@ -11,6 +11,7 @@
 //! `EventBridgeEvent` would refuse a whole event for one unreadable `time`.)
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
 
 use chrono::DateTime;
@@ -18,7 +19,9 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::facts::{FACTS, Facts, Kind, PLACES, PlaceSeen};
+use crate::facts::{
+    DetailShape, FACTS, Facts, HIERARCHY_LEVELS, Kind, PLACES, PlaceSeen, TAGS, TAGS_MAX_BYTES,
+};
 use crate::ordering::{Lifecycle, is_placeholder_timestamp};
 
 pub const SOURCE: &str = "aws.connect";
@@ -72,6 +75,8 @@ pub struct ContactEvent {
     pub places: [Option<PlaceSeen>; PLACES.len()],
     /// The routing criteria with the highest index, if the event carried any.
     pub routing: Option<RoutingSnapshot>,
+    /// The user tags (`tags` without `aws:` keys), sorted by key; `None` when there are none.
+    pub tags: Option<Vec<(String, String)>>,
     /// Fields that were there but damaged (wrong JSON type, unreadable timestamp, oversize value),
     /// read as absent: their paths (`queueInfo.queueArn`), never their values.
     pub damaged: Vec<String>,
@@ -126,6 +131,8 @@ impl EventType {
 pub struct RoutingSnapshot {
     pub index: u32,
     pub steps: Vec<RoutingStep>,
+    /// `activationTimestamp`: when the criteria became active, where real.
+    pub activated_at: Option<String>,
 }
 
 /// One element of `routingSteps`. Field names (camelCase) are the stored map keys.
@@ -227,9 +234,33 @@ pub fn parse(payload: &[u8]) -> Result<ContactEvent, Refusal> {
             Kind::Timestamp,
             &mut damaged,
         );
-        Some(PlaceSeen { arn, since })
+        let details = place
+            .details
+            .iter()
+            .map(|d| {
+                let path = [place.parent, d.source];
+                match d.shape {
+                    DetailShape::Text => {
+                        read_fact(&detail, &mut nested, &path, Kind::Text, &mut damaged)
+                    }
+                    DetailShape::Id => {
+                        read_fact(&detail, &mut nested, &path, Kind::Text, &mut damaged)
+                            .and_then(|arn| last_segment(&arn))
+                    }
+                    DetailShape::DeepestLevelId => {
+                        deepest_level_id(&detail, &mut nested, &path, &mut damaged)
+                    }
+                }
+            })
+            .collect();
+        Some(PlaceSeen {
+            arn,
+            since,
+            details,
+        })
     });
     let routing = read_routing(&detail, &mut damaged);
+    let tags = read_tags(&detail, &mut damaged);
     Ok(ContactEvent {
         id,
         contact_id,
@@ -238,8 +269,67 @@ pub fn parse(payload: &[u8]) -> Result<ContactEvent, Refusal> {
         facts,
         places,
         routing,
+        tags,
         damaged: damaged.0,
     })
+}
+
+/// The id an ARN ends with (`…/agent-group/<id>`).
+fn last_segment(arn: &str) -> Option<String> {
+    arn.rsplit('/')
+        .next()
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+}
+
+/// `{level1: {arn}, level2: {arn}, …}` as the id of the deepest level given.
+fn deepest_level_id<'a>(
+    detail: &Fields<'a>,
+    nested: &mut Nested<'a>,
+    path: &[&str; 2],
+    damaged: &mut Damaged,
+) -> Option<String> {
+    const LEVELS: [&str; HIERARCHY_LEVELS] = ["level5", "level4", "level3", "level2", "level1"];
+    LEVELS.iter().find_map(|level| {
+        read_fact(
+            detail,
+            nested,
+            &[path[0], path[1], level, "arn"],
+            Kind::Text,
+            damaged,
+        )
+        .and_then(|arn| last_segment(&arn))
+    })
+}
+
+/// The user tags: `aws:` keys are Connect's own (the instance id, the endpoint), not the
+/// contact's. Keys are the user's, so matched exactly. A value that is no string, or more than
+/// [`TAGS_MAX_BYTES`] in all, damages the whole map (a part of it would be a wrong snapshot).
+fn read_tags(detail: &Fields<'_>, damaged: &mut Damaged) -> Option<Vec<(String, String)>> {
+    let raw = detail.get(TAGS)?;
+    if raw.get() == "null" {
+        return None;
+    }
+    let tags: HashMap<String, String> = match serde_json::from_str(raw.get()) {
+        Ok(tags) => tags,
+        Err(_) => {
+            damaged.add(TAGS);
+            return None;
+        }
+    };
+    let mut tags: Vec<(String, String)> = tags
+        .into_iter()
+        .filter(|(key, _)| !key.starts_with("aws:"))
+        .collect();
+    if tags.is_empty() {
+        return None;
+    }
+    if tags.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() > TAGS_MAX_BYTES {
+        damaged.add(TAGS);
+        return None;
+    }
+    tags.sort_unstable();
+    Some(tags)
 }
 
 /// The envelope's `id` of a payload [`parse`] refused, where it can be read: a refused event
@@ -387,6 +477,7 @@ fn read_routing(detail: &Fields<'_>, damaged: &mut Damaged) -> Option<RoutingSna
     }
     Some(RoutingSnapshot {
         index: criteria.index.unwrap_or(0),
+        activated_at: timestamp(criteria.activation_timestamp),
         steps: steps
             .into_iter()
             .map(|Object(step)| RoutingStep {
@@ -575,6 +666,8 @@ struct RoutingCriteria {
     index: Option<u32>,
     #[serde(rename = "steps", alias = "Steps", default)]
     steps: Option<Vec<Object<Step>>>,
+    #[serde(rename = "activationTimestamp", alias = "ActivationTimestamp", default)]
+    activation_timestamp: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -680,6 +773,89 @@ mod tests {
         parse(&envelope(detail)).expect_err("refused").to_string()
     }
 
+    /// The documentation's DISCONNECTED sample (its trailing commas removed): what a reader
+    /// needs of the agent, the greeting and the tags is read from it.
+    #[test]
+    fn the_facts_real_events_carry_are_read_from_the_documentations_sample() {
+        let group = |level: &str| json!({"arn": format!("arn:aws:connect:your-region:012345678901:instance/12345678-1234-1234-1234-123456789012/agent-group/abcdefgh-1234-1234-1234-12345678901{level}")});
+        let event = parsed(json!({
+            "eventType": "DISCONNECTED", "contactId": "11111111-1111-1111-1111-111111111111",
+            "channel": "Voice", "initiationMethod": "OUTBOUND",
+            "agentInfo": {"agentArn": "arn", "connectedToAgentTimestamp": "2021-08-04T17:29:09.000Z",
+                "hierarchyGroups": {"level1": group("a"), "level2": group("b"), "level3": group("c"),
+                                    "level4": group("d"), "level5": group("e")}},
+            "CustomerVoiceActivity": {"greetingStartTimestamp": "2021-08-04T17:29:20.000Z",
+                                      "greetingEndTimestamp": "2021-08-04T17:29:22.000Z"},
+            "tags": {"aws:connect:instanceId": "12345678-1234-1234-1234-123456789012",
+                     "aws:connect:systemEndpoint": "+11234567890", "Dept": "Finance"}
+        }));
+        let agent = event.places[1].as_ref().expect("the agent");
+        assert_eq!(
+            agent.details,
+            vec![None, Some("abcdefgh-1234-1234-1234-12345678901e".into())]
+        );
+        assert_eq!(
+            event.facts.get("greetingStartTimestamp"),
+            Some("2021-08-04T17:29:20.000Z")
+        );
+        assert_eq!(
+            event.facts.get("greetingEndTimestamp"),
+            Some("2021-08-04T17:29:22.000Z")
+        );
+        assert_eq!(event.tags, Some(vec![("Dept".into(), "Finance".into())]));
+        assert_eq!(event.damaged, Vec::<String>::new());
+    }
+
+    #[test]
+    fn queue_type_routing_profile_activation_and_campaign_facts_are_read() {
+        let event = parsed(json!({
+            "contactId": "c-1", "eventType": "CONNECTED_TO_AGENT",
+            "QueueInfo": {"QueueType": "AGENT", "QueueArn": "arn:queue", "EnqueueTimestamp": "2021-08-04T17:29:04.000Z"},
+            "agentInfo": {"agentArn": "arn:agent", "routingProfileArn": "arn:aws:connect:us-west-2:111122223333:instance/i-1/routing-profile/rp-1"},
+            "RoutingCriteria": [{"ActivationTimestamp": "2021-08-04T17:29:04.000Z", "Index": 0, "Steps": []}],
+            "answeringMachineDetectionStatus": "VOICEMAIL_BEEP",
+            "campaign": {"campaignId": "cmp-1"},
+            "disconnectDetails": {"potentialDisconnectIssue": "AGENT_CONNECTIVITY_ISSUE"},
+            "segmentAttributes": {"connect:Subtype": {"ValueString": "connect:SMS"}}
+        }));
+        assert_eq!(
+            event.places[0].as_ref().map(|q| q.details.clone()),
+            Some(vec![Some("AGENT".into())])
+        );
+        assert_eq!(
+            event.places[1].as_ref().map(|a| a.details.clone()),
+            Some(vec![Some("rp-1".into()), None])
+        );
+        assert_eq!(
+            event.routing.and_then(|r| r.activated_at).as_deref(),
+            Some("2021-08-04T17:29:04.000Z")
+        );
+        for (attribute, value) in [
+            ("answeringMachineDetectionStatus", "VOICEMAIL_BEEP"),
+            ("campaignId", "cmp-1"),
+            ("potentialDisconnectIssue", "AGENT_CONNECTIVITY_ISSUE"),
+            ("channelSubtype", "connect:SMS"),
+        ] {
+            assert_eq!(event.facts.get(attribute), Some(value), "{attribute}");
+        }
+    }
+
+    #[test]
+    fn only_user_tags_are_read_and_damaged_or_oversize_tags_are_named() {
+        let tags =
+            |tags: Value| parsed(json!({"contactId": "c-1", "eventType": "QUEUED", "tags": tags}));
+        assert_eq!(tags(json!({"aws:connect:instanceId": "i-1"})).tags, None);
+        let event = tags(json!({"Dept": 5, "Team": "a"}));
+        assert_eq!((event.tags, event.damaged), (None, vec!["tags".into()]));
+        let event = tags(json!({"Note": "x".repeat(TAGS_MAX_BYTES)}));
+        assert_eq!((event.tags, event.damaged), (None, vec!["tags".into()]));
+        let event = tags(json!({"b": "2", "a": "1", "aws:x": "y"}));
+        assert_eq!(
+            event.tags,
+            Some(vec![("a".into(), "1".into()), ("b".into(), "2".into())])
+        );
+    }
+
     #[test]
     fn a_camel_case_event_is_read() {
         let event = parsed(json!({
@@ -696,7 +872,8 @@ mod tests {
             event.places[0],
             Some(PlaceSeen {
                 arn: "arn:queue".into(),
-                since: Some("2023-11-01T18:33:03.062Z".into())
+                since: Some("2023-11-01T18:33:03.062Z".into()),
+                details: vec![None],
             })
         );
         assert_eq!(event.damaged, Vec::<String>::new());
@@ -769,7 +946,8 @@ mod tests {
             event.places[1],
             Some(PlaceSeen {
                 arn: "arn:agent".into(),
-                since: None
+                since: None,
+                details: vec![None, None],
             })
         );
         assert_eq!(event.damaged, vec!["initiationTimestamp"]);

@@ -34,7 +34,7 @@ const fn fact(attribute: &'static str, source: &'static [&'static str], kind: Ki
 }
 
 /// Every fact, in the order the item's attributes are listed in the spec.
-pub const FACTS: [Fact; 10] = [
+pub const FACTS: [Fact; 16] = [
     fact("channel", &["channel"], Kind::UpperCase),
     fact("initiationMethod", &["initiationMethod"], Kind::Text),
     fact("instanceArn", &["instanceArn"], Kind::Text),
@@ -57,12 +57,42 @@ pub const FACTS: [Fact; 10] = [
         Kind::Timestamp,
     ),
     fact("disconnectReason", &["disconnectReason"], Kind::Text),
+    // Outbound voice: when the called party's greeting began and ended.
+    fact(
+        "greetingStartTimestamp",
+        &["customerVoiceActivity", "greetingStartTimestamp"],
+        Kind::Timestamp,
+    ),
+    fact(
+        "greetingEndTimestamp",
+        &["customerVoiceActivity", "greetingEndTimestamp"],
+        Kind::Timestamp,
+    ),
+    // Outbound campaigns: how the call was answered, the campaign, why media failed.
+    fact(
+        "answeringMachineDetectionStatus",
+        &["answeringMachineDetectionStatus"],
+        Kind::Text,
+    ),
+    fact("campaignId", &["campaign", "campaignId"], Kind::Text),
+    fact(
+        "potentialDisconnectIssue",
+        &["disconnectDetails", "potentialDisconnectIssue"],
+        Kind::Text,
+    ),
+    // The channel's subtype (`connect:SMS`, `connect:Guide`, …).
+    fact(
+        "channelSubtype",
+        &["segmentAttributes", "connect:Subtype", "valueString"],
+        Kind::Text,
+    ),
 ];
 
 /// Where the contact is: an ARN and since when (spec, "where the contact is"). Not write-once: a
 /// flow can move a queued contact to another queue under the same `contactId`, so the pair with
 /// the latest real timestamp wins, and an ARN seen without one is kept only until such a pair
-/// arrives. Ordered by [`crate::ordering::place_key`], stored in `key`.
+/// arrives. Ordered by [`crate::ordering::place_key`], stored in `key`. Its details belong to
+/// the queue or agent, not to the contact: they move with the pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Place {
     /// The ARN's attribute (and its source, under `parent`).
@@ -73,6 +103,30 @@ pub struct Place {
     pub parent: &'static str,
     /// The bookkeeping attribute holding the pair's ordering key.
     pub key: &'static str,
+    /// What the same object says about the queue or agent, stored beside the pair.
+    pub details: &'static [Detail],
+}
+
+/// A value about a queue or agent, read from the place's `parent` object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Detail {
+    pub attribute: &'static str,
+    /// Its key in the place's `parent` object.
+    pub source: &'static str,
+    pub shape: DetailShape,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetailShape {
+    /// A string, stored as received.
+    Text,
+    /// An ARN, stored as its last segment (the id): the item already has the instance ARN, and
+    /// a full ARN costs ~110 bytes of a 1 KB write unit.
+    Id,
+    /// `{level1: {arn}, …, level5: {arn}}`, stored as the id of the deepest level: the agent's
+    /// own group. Its parents are that group's path (one `DescribeUserHierarchyGroup` away), and
+    /// five ARNs (~550 bytes) would take an item past one write unit.
+    DeepestLevelId,
 }
 
 /// The queue and the agent.
@@ -82,14 +136,45 @@ pub const PLACES: [Place; 2] = [
         since: "enqueueTimestamp",
         parent: "queueInfo",
         key: "queueKey",
+        details: &[Detail {
+            attribute: "queueType",
+            source: "queueType",
+            shape: DetailShape::Text,
+        }],
     },
     Place {
         arn: "agentArn",
         since: "connectedToAgentTimestamp",
         parent: "agentInfo",
         key: "agentKey",
+        details: &[
+            Detail {
+                attribute: "agentRoutingProfileId",
+                source: "routingProfileArn",
+                shape: DetailShape::Id,
+            },
+            Detail {
+                attribute: "agentHierarchyGroupId",
+                source: "hierarchyGroups",
+                shape: DetailShape::DeepestLevelId,
+            },
+        ],
     },
 ];
+
+/// Agent hierarchies have at most five levels.
+pub const HIERARCHY_LEVELS: usize = 5;
+
+/// The contact's user tags (`tags` without the `aws:` system tags), a snapshot that changes
+/// during the contact (`CONTACT_DATA_UPDATED` with `Tags`): the latest event's wins, ordered by
+/// [`crate::ordering::tags_key`] in this bookkeeping attribute.
+pub const TAGS: &str = "tags";
+pub const TAGS_KEY: &str = "tagsKey";
+/// Beyond this many bytes of keys and values, `tags` is damaged: an item must stay under 1 KB.
+pub const TAGS_MAX_BYTES: usize = 256;
+
+/// The routing criteria's activation time, stored with the routing snapshot it belongs to.
+pub const ROUTING_ACTIVATION: &str = "routingActivationTimestamp";
 
 /// A live view (spec, "Live views"): a sparse index whose partition key attribute holds a
 /// place's ARN while the contact is in one of `states` and the place's pair is known; its sort
@@ -130,6 +215,8 @@ pub const INDEX_SORT_KEY_MAX_BYTES: usize = 1_024;
 pub struct PlaceSeen {
     pub arn: String,
     pub since: Option<String>,
+    /// One per entry of the place's `details`, where known.
+    pub details: Vec<Option<String>>,
 }
 
 /// The facts one event carries: a value per entry of [`FACTS`], where known.
@@ -213,7 +300,13 @@ mod tests {
         let attributes = FACTS
             .iter()
             .map(|fact| fact.attribute)
-            .chain(PLACES.iter().flat_map(|place| [place.arn, place.since]));
+            .chain(PLACES.iter().flat_map(|place| [place.arn, place.since]))
+            .chain(
+                PLACES
+                    .iter()
+                    .flat_map(|place| place.details.iter().map(|d| d.attribute)),
+            )
+            .chain([TAGS, ROUTING_ACTIVATION]);
         for attribute in attributes {
             assert!(
                 table.contains(attribute),

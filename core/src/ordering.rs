@@ -105,41 +105,77 @@ const ROUTING_PROGRESS_UNIT: u64 = 1_000;
 /// Ordering key of the routing snapshot: a higher criteria index wins; within one index, the
 /// snapshot whose steps have progressed further wins. Progress is the sum of the steps' progress
 /// (each step only moves forward, so a later snapshot never sums lower); a snapshot that learnt a
-/// step's expiry timestamp ranks above one that did not, so equal keys mean equal snapshots.
-pub fn routing_key<'a>(index: u32, steps: impl IntoIterator<Item = (&'a str, bool)>) -> u64 {
-    let (progress, known_expiries) =
-        steps
-            .into_iter()
-            .fold((0u64, 0u64), |(progress, known), (status, has_expiry)| {
-                (
-                    progress + step_progress(status),
-                    known + u64::from(has_expiry),
-                )
-            });
+/// step's expiry timestamp, or the criteria's activation time, ranks above one that did not, so
+/// equal keys mean equal snapshots.
+pub fn routing_key<'a>(
+    index: u32,
+    activated: bool,
+    steps: impl IntoIterator<Item = (&'a str, bool)>,
+) -> u64 {
+    let (progress, known) = steps.into_iter().fold(
+        (0u64, u64::from(activated)),
+        |(progress, known), (status, has_expiry)| {
+            (
+                progress + step_progress(status),
+                known + u64::from(has_expiry),
+            )
+        },
+    );
     let within_index = progress.min(ROUTING_INDEX_UNIT / ROUTING_PROGRESS_UNIT - 1)
         * ROUTING_PROGRESS_UNIT
-        + known_expiries.min(ROUTING_PROGRESS_UNIT - 1);
+        + known.min(ROUTING_PROGRESS_UNIT - 1);
     u64::from(index) * ROUTING_INDEX_UNIT + within_index
 }
 
-/// Room for the ARN's part of a place key.
-const PLACE_ARN_UNIT: u64 = 1_000_000;
+/// Room for the time part of a snapshot key, and within it for how much the snapshot knows.
+const SNAPSHOT_TIME_UNIT: u64 = 1_000_000;
+const SNAPSHOT_KNOWN_UNIT: u64 = 100_000;
 
-/// Ordering key of a place (queue or agent): the pair with the latest real timestamp wins
-/// (`since_millis`, epoch milliseconds); an ARN without one ranks below every pair that has one.
-/// The ARN's hash breaks ties, so that equal keys mean the same pair (the store may then accept
-/// an equal key: writing the same pair again changes nothing) and the result does not depend on
-/// arrival order.
-pub fn place_key(arn: &str, since_millis: Option<i64>) -> u64 {
-    // FNV-1a: stable across builds and platforms (the key is stored).
-    let hash = arn.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    });
+/// FNV-1a over `parts`, each followed by a separator: stable across builds and platforms (the
+/// keys it goes into are stored).
+fn fnv<'a>(parts: impl IntoIterator<Item = &'a str>) -> u64 {
+    parts
+        .into_iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, part| {
+            part.bytes().chain([0xff]).fold(hash, |hash, byte| {
+                (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+            })
+        })
+}
+
+/// A snapshot's key: the later `time` wins; at one time, the snapshot that knows more values
+/// (`known`), then the content's hash, so that equal keys mean equal snapshots (the store may
+/// accept an equal key: writing the same snapshot again changes nothing) and the result does
+/// not depend on arrival order.
+fn snapshot_key<'a>(time: u64, known: usize, content: impl IntoIterator<Item = &'a str>) -> u64 {
+    let known = (known as u64).min(SNAPSHOT_TIME_UNIT / SNAPSHOT_KNOWN_UNIT - 1);
+    time.min(u64::MAX / SNAPSHOT_TIME_UNIT - 1)
+        .saturating_mul(SNAPSHOT_TIME_UNIT)
+        .saturating_add(known * SNAPSHOT_KNOWN_UNIT)
+        .saturating_add(fnv(content) % SNAPSHOT_KNOWN_UNIT)
+}
+
+/// Ordering key of a place (queue or agent) with its details: the pair with the latest real
+/// timestamp wins (`since_millis`, epoch milliseconds); an ARN without one ranks below every pair
+/// that has one. Events of one pair that differ in what they say of the queue or agent rank by
+/// how many details they carry, then by content: the result never depends on arrival order.
+pub fn place_key<'a>(
+    arn: &'a str,
+    details: impl IntoIterator<Item = &'a str>,
+    known_details: usize,
+    since_millis: Option<i64>,
+) -> u64 {
     let since = since_millis.map_or(0, |ms| u64::try_from(ms).unwrap_or(0));
-    since
-        .min(u64::MAX / PLACE_ARN_UNIT - 1)
-        .saturating_mul(PLACE_ARN_UNIT)
-        .saturating_add(hash % PLACE_ARN_UNIT)
+    snapshot_key(since, known_details, std::iter::once(arn).chain(details))
+}
+
+/// Ordering key of the user tags an event carries: the latest event's wins (`event_time`, epoch
+/// seconds); events of one second rank by how many tags they carry, then by content.
+pub fn tags_key(event_time: i64, tags: &[(String, String)]) -> u64 {
+    let content = tags
+        .iter()
+        .flat_map(|(key, value)| [key.as_str(), value.as_str()]);
+    snapshot_key(u64::try_from(event_time).unwrap_or(0), tags.len(), content)
 }
 
 /// Connect sends `1970-01-01T00:00:00.001Z` for timestamps that are not set; they are never stored.
@@ -160,18 +196,42 @@ mod tests {
 
     #[test]
     fn a_place_with_a_later_real_timestamp_wins_and_an_arn_alone_ranks_below_any() {
-        let earlier = place_key("arn:queue/a", Some(1_700_000_000_000));
-        let later = place_key("arn:queue/b", Some(1_700_000_000_001));
+        let earlier = place_key("arn:queue/a", [], 0, Some(1_700_000_000_000));
+        let later = place_key("arn:queue/b", [], 0, Some(1_700_000_000_001));
         assert!(earlier < later);
-        assert!(place_key("arn:queue/z", None) < place_key("arn:queue/a", Some(1)));
+        assert!(place_key("arn:queue/z", [], 0, None) < place_key("arn:queue/a", [], 0, Some(1)));
         assert_eq!(
-            place_key("arn:queue/a", None),
-            place_key("arn:queue/a", None)
+            place_key("arn:queue/a", [], 0, None),
+            place_key("arn:queue/a", [], 0, None)
         );
         assert_ne!(
-            place_key("arn:queue/a", Some(5)),
-            place_key("arn:queue/b", Some(5))
+            place_key("arn:queue/a", [], 0, Some(5)),
+            place_key("arn:queue/b", [], 0, Some(5))
         );
+    }
+
+    #[test]
+    fn a_pair_that_says_more_of_its_queue_or_agent_wins_over_the_same_pair_saying_less() {
+        let bare = place_key("arn:agent/a", [], 0, Some(5));
+        let with_group = place_key("arn:agent/a", ["g-1"], 1, Some(5));
+        assert!(bare < with_group);
+        assert!(with_group < place_key("arn:agent/b", [], 0, Some(6)));
+        assert_ne!(with_group, place_key("arn:agent/a", ["g-2"], 1, Some(5)));
+    }
+
+    #[test]
+    fn the_latest_events_tags_win_and_at_one_time_the_fuller_snapshot() {
+        let tags = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let one = tags(&[("Dept", "Sales")]);
+        let two = tags(&[("Dept", "Sales"), ("Priority", "high")]);
+        assert!(tags_key(T, &two) < tags_key(T + 1, &one));
+        assert!(tags_key(T, &one) < tags_key(T, &two));
+        assert_eq!(tags_key(T, &one), tags_key(T, &one));
     }
 
     #[test]
@@ -239,14 +299,14 @@ mod tests {
     fn a_higher_routing_criteria_index_wins() {
         let done = [("JOINED", true), ("EXPIRED", true), ("EXPIRED", true)];
         let fresh = [("INACTIVE", false)];
-        assert!(routing_key(0, done) < routing_key(1, fresh));
+        assert!(routing_key(0, false, done) < routing_key(1, false, fresh));
     }
 
     #[test]
     fn within_one_index_the_snapshot_whose_steps_progressed_further_wins() {
-        let first = routing_key(1, [("ACTIVE", false), ("INACTIVE", false)]);
-        let expired = routing_key(1, [("EXPIRED", true), ("ACTIVE", false)]);
-        let joined = routing_key(1, [("EXPIRED", true), ("JOINED", false)]);
+        let first = routing_key(1, false, [("ACTIVE", false), ("INACTIVE", false)]);
+        let expired = routing_key(1, false, [("EXPIRED", true), ("ACTIVE", false)]);
+        let joined = routing_key(1, false, [("EXPIRED", true), ("JOINED", false)]);
         assert!(first < expired);
         assert!(expired < joined);
     }
@@ -267,8 +327,12 @@ mod tests {
 
     #[test]
     fn a_snapshot_that_learnt_an_expiry_timestamp_ranks_above_one_that_did_not() {
-        assert!(routing_key(0, [("ACTIVE", false)]) < routing_key(0, [("ACTIVE", true)]));
-        assert!(routing_key(0, [("ACTIVE", true)]) < routing_key(0, [("EXPIRED", false)]));
+        assert!(
+            routing_key(0, false, [("ACTIVE", false)]) < routing_key(0, false, [("ACTIVE", true)])
+        );
+        assert!(
+            routing_key(0, false, [("ACTIVE", true)]) < routing_key(0, false, [("EXPIRED", false)])
+        );
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! - `state`, ordered by [`state_key`];
 //! - routing (`routingCriteriaIndex`, `routingSteps`), ordered by [`routing_key`];
 //! - freshness (`lastEventAt`, `expiresAt`), ordered by the event time;
-//! - places (queue, agent), each ordered by [`place_key`];
+//! - places (queue, agent) with what events say of them, each ordered by [`place_key`];
+//! - user tags, ordered by [`tags_key`];
 //! - facts, each written only if the item does not have it yet.
 //!
 //! The first write assumes the event is newer than anything stored (the common case: one
@@ -18,7 +19,7 @@ use chrono::DateTime;
 
 use crate::event::{ContactEvent, EventType, RoutingStep};
 use crate::facts::{INDEX_PARTITION_KEY_MAX_BYTES, INDEX_SORT_KEY_MAX_BYTES, PLACES, Place, VIEWS};
-use crate::ordering::{expires_at, place_key, routing_key, state_key};
+use crate::ordering::{expires_at, place_key, routing_key, state_key, tags_key};
 
 /// One write per dimension, plus the facts-only write, bounds the conflict loop.
 pub const MAX_WRITES: usize = 4;
@@ -32,6 +33,7 @@ pub struct Plan {
     pub freshness: Freshness,
     /// Where the event says the contact is.
     pub places: Vec<PlaceChange>,
+    pub tags: Option<TagsChange>,
     /// `(attribute, value)` of every fact the event carries.
     pub facts: Vec<(&'static str, String)>,
     /// Whether writes keep the live views (`queuedIn`, `withAgent`).
@@ -44,6 +46,15 @@ pub struct PlaceChange {
     pub place: Place,
     pub arn: String,
     pub since: Option<String>,
+    /// One per entry of the place's `details`: set where known, removed where not.
+    pub details: Vec<Option<String>>,
+    pub key: u64,
+}
+
+/// The user tags to store, if the latest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagsChange {
+    pub tags: Vec<(String, String)>,
     pub key: u64,
 }
 
@@ -57,6 +68,8 @@ pub struct StateChange {
 pub struct RoutingChange {
     pub index: u32,
     pub steps: Vec<RoutingStep>,
+    /// Set where known, removed where not.
+    pub activated_at: Option<String>,
     pub key: u64,
 }
 
@@ -74,6 +87,7 @@ pub struct Stored {
     pub state_key: Option<u64>,
     pub routing_key: Option<u64>,
     pub last_event_at: Option<i64>,
+    pub tags_key: Option<u64>,
     /// The ordering key of each of [`PLACES`] the item has, in that order.
     pub place_keys: [Option<u64>; PLACES.len()],
     /// Each place's ARN when its pair can be listed in a view ([`listable`]).
@@ -125,6 +139,7 @@ pub struct Write<'a> {
     pub routing: Option<&'a RoutingChange>,
     pub freshness: Option<(Freshness, Guard)>,
     pub places: Vec<&'a PlaceChange>,
+    pub tags: Option<&'a TagsChange>,
     pub facts: Vec<(&'static str, &'a str)>,
     /// View attributes to set (`Some`) or remove (`None`).
     pub views: Vec<(&'static str, Option<String>)>,
@@ -149,6 +164,7 @@ impl Write<'_> {
             || self.routing.is_some()
             || self.freshness.is_some()
             || !self.places.is_empty()
+            || self.tags.is_some()
     }
 
     /// The item after this write was applied to `before`.
@@ -162,6 +178,9 @@ impl Write<'_> {
         }
         if let Some((freshness, _)) = self.freshness {
             before.last_event_at = Some(freshness.event_time);
+        }
+        if let Some(change) = self.tags {
+            before.tags_key = Some(change.key);
         }
         for change in &self.places {
             if let Some(i) = place_index(change.place) {
@@ -209,8 +228,10 @@ impl Plan {
             }),
             routing: event.routing.as_ref().map(|routing| RoutingChange {
                 index: routing.index,
+                activated_at: routing.activated_at.clone(),
                 key: routing_key(
                     routing.index,
+                    routing.activated_at.is_some(),
                     routing
                         .steps
                         .iter()
@@ -232,14 +253,25 @@ impl Plan {
                         .as_deref()
                         .and_then(|since| DateTime::parse_from_rfc3339(since).ok())
                         .map(|since| since.timestamp_millis());
+                    let details = seen.details.iter().flatten();
                     Some(PlaceChange {
                         place: *place,
                         arn: seen.arn.clone(),
                         since: seen.since.clone(),
-                        key: place_key(&seen.arn, since_millis),
+                        key: place_key(
+                            &seen.arn,
+                            details.map(String::as_str),
+                            seen.details.iter().flatten().count(),
+                            since_millis,
+                        ),
+                        details: seen.details.clone(),
                     })
                 })
                 .collect(),
+            tags: event.tags.as_ref().map(|tags| TagsChange {
+                key: tags_key(event_time, tags),
+                tags: tags.clone(),
+            }),
             facts: event
                 .facts
                 .known()
@@ -267,6 +299,7 @@ impl Plan {
             routing: None,
             freshness: None,
             places: Vec::new(),
+            tags: None,
             facts: Vec::new(),
             views,
             pins: Some(Pins {
@@ -307,6 +340,11 @@ impl Plan {
                     .is_none_or(|key| key < change.key)
             })
             .collect();
+        // An equal key is the same snapshot: nothing to write.
+        let tags = self
+            .tags
+            .as_ref()
+            .filter(|change| stored.tags_key.is_none_or(|key| key < change.key));
         let facts: Vec<_> = self
             .facts
             .iter()
@@ -319,6 +357,7 @@ impl Plan {
             routing,
             freshness,
             places,
+            tags,
             facts,
             views: Vec::new(),
             pins: None,
@@ -388,6 +427,7 @@ mod tests {
             facts: Facts::of([("channel", "VOICE")]),
             places: [None, None],
             routing: None,
+            tags: None,
             damaged: Vec::new(),
         }
     }
@@ -402,6 +442,7 @@ mod tests {
             state_key: plan.state.as_ref().map(|s| s.key),
             routing_key: plan.routing.as_ref().map(|r| r.key),
             last_event_at: Some(plan.freshness.event_time),
+            tags_key: plan.tags.as_ref().map(|t| t.key),
             place_keys: [None, None],
             place_arns: [None, None],
             views: [None, None],
@@ -498,6 +539,7 @@ mod tests {
         let mut connected = event(EventType::Lifecycle(Lifecycle::ConnectedToAgent), T);
         connected.routing = Some(RoutingSnapshot {
             index: 0,
+            activated_at: None,
             steps: vec![RoutingStep {
                 status: "JOINED".into(),
                 expiry_duration_seconds: Some(60),
@@ -519,6 +561,7 @@ mod tests {
             queued.places[0] = Some(crate::facts::PlaceSeen {
                 arn: queue.into(),
                 since: since.map(str::to_owned),
+                details: vec![None],
             });
             Plan::from_event(&queued, T, 90).expect("known type")
         };

@@ -14,7 +14,7 @@ use connect_contact_state::dynamodb::DynamoDbStore;
 use connect_contact_state::event::RoutingStep;
 use connect_contact_state::facts::PLACES;
 use connect_contact_state::plan::{
-    Freshness, Guard, Pins, PlaceChange, RoutingChange, StateChange, Stored, Write,
+    Freshness, Guard, Pins, PlaceChange, RoutingChange, StateChange, Stored, TagsChange, Write,
 };
 use connect_contact_state::store::{ContactStore, WriteOutcome};
 
@@ -68,13 +68,19 @@ async fn a_write_is_one_conditional_update_item_guarding_every_dimension_it_move
             expiry_duration_seconds: Some(30),
             expiry_timestamp: None,
         }],
+        activated_at: Some("2024-05-06T10:00:05.000Z".into()),
         key: 1_000_002,
     };
     let queue = PlaceChange {
         place: PLACES[0],
         arn: "arn:q".into(),
         since: Some("2024-05-06T10:00:05.500Z".into()),
-        key: 1_714_989_605_500_000_123,
+        details: vec![Some("STANDARD".into())],
+        key: 1_714_989_605_500_100_123,
+    };
+    let tags = TagsChange {
+        tags: vec![("Dept".into(), "Finance".into())],
+        key: 1_714_989_600_100_042,
     };
     let write = Write {
         contact_id: "c-1",
@@ -88,6 +94,7 @@ async fn a_write_is_one_conditional_update_item_guarding_every_dimension_it_move
             Guard::NotOlder,
         )),
         places: vec![&queue],
+        tags: Some(&tags),
         facts: vec![("channel", "VOICE")],
         views: vec![("queuedIn", Some("arn:q".into())), ("withAgent", None)],
         pins: None,
@@ -114,8 +121,10 @@ async fn a_write_is_one_conditional_update_item_guarding_every_dimension_it_move
         Some(
             "SET #state = :state, #stateKey = :stateKey, \
              #routingCriteriaIndex = :routingCriteriaIndex, #routingSteps = :routingSteps, \
+             #routingActivationTimestamp = :routingActivationTimestamp, \
              #routingKey = :routingKey, #expiresAt = :expiresAt, #lastEventAt = :lastEventAt, \
              #queueArn = :queueArn, #enqueueTimestamp = :enqueueTimestamp, #queueKey = :queueKey, \
+             #queueType = :queueType, #tags = :tags, #tagsKey = :tagsKey, \
              #queuedIn = :queuedIn, #channel = if_not_exists(#channel, :channel) \
              REMOVE #withAgent"
         )
@@ -126,7 +135,8 @@ async fn a_write_is_one_conditional_update_item_guarding_every_dimension_it_move
             "(attribute_not_exists(#stateKey) OR #stateKey < :stateKey) \
              AND (attribute_not_exists(#routingKey) OR #routingKey < :routingKey) \
              AND (attribute_not_exists(#lastEventAt) OR #lastEventAt <= :lastEventAt) \
-             AND (attribute_not_exists(#queueKey) OR #queueKey <= :queueKey)"
+             AND (attribute_not_exists(#queueKey) OR #queueKey <= :queueKey) \
+             AND (attribute_not_exists(#tagsKey) OR #tagsKey <= :tagsKey)"
         )
     );
     let names = input.expression_attribute_names().expect("names");
@@ -135,12 +145,16 @@ async fn a_write_is_one_conditional_update_item_guarding_every_dimension_it_move
         "stateKey",
         "routingCriteriaIndex",
         "routingSteps",
+        "routingActivationTimestamp",
         "routingKey",
         "expiresAt",
         "lastEventAt",
         "queueArn",
         "enqueueTimestamp",
         "queueKey",
+        "queueType",
+        "tags",
+        "tagsKey",
         "queuedIn",
         "withAgent",
         "channel",
@@ -150,7 +164,7 @@ async fn a_write_is_one_conditional_update_item_guarding_every_dimension_it_move
             Some(name)
         );
     }
-    assert_eq!(names.len(), 13);
+    assert_eq!(names.len(), 17);
     let values = input.expression_attribute_values().expect("values");
     assert_eq!(values[":state"], s("QUEUED"));
     assert_eq!(values[":stateKey"], n("300000000000"));
@@ -167,10 +181,20 @@ async fn a_write_is_one_conditional_update_item_guarding_every_dimension_it_move
     assert_eq!(values[":lastEventAt"], n("1714989600"));
     assert_eq!(values[":queueArn"], s("arn:q"));
     assert_eq!(values[":enqueueTimestamp"], s("2024-05-06T10:00:05.500Z"));
-    assert_eq!(values[":queueKey"], n("1714989605500000123"));
+    assert_eq!(values[":queueKey"], n("1714989605500100123"));
+    assert_eq!(values[":queueType"], s("STANDARD"));
+    assert_eq!(
+        values[":routingActivationTimestamp"],
+        s("2024-05-06T10:00:05.000Z")
+    );
+    assert_eq!(
+        values[":tags"],
+        AttributeValue::M(HashMap::from([("Dept".to_owned(), s("Finance"))]))
+    );
+    assert_eq!(values[":tagsKey"], n("1714989600100042"));
     assert_eq!(values[":queuedIn"], s("arn:q"));
     assert_eq!(values[":channel"], s("VOICE"));
-    assert_eq!(values.len(), 12);
+    assert_eq!(values.len(), 16);
     assert_eq!(input.return_values(), Some(&ReturnValue::AllOld));
     assert_eq!(
         input.return_values_on_condition_check_failure(),
@@ -186,6 +210,7 @@ async fn a_facts_only_write_has_no_condition_and_an_event_that_is_the_latest_is_
         routing: None,
         freshness: None,
         places: Vec::new(),
+        tags: None,
         facts: vec![("initiationMethod", "INBOUND"), ("instanceArn", "arn:i")],
         views: Vec::new(),
         pins: None,
@@ -227,6 +252,7 @@ async fn a_view_fix_sets_and_removes_view_attributes_pinned_to_state_and_places(
         routing: None,
         freshness: None,
         places: Vec::new(),
+        tags: None,
         facts: Vec::new(),
         views: vec![("queuedIn", None), ("withAgent", Some("arn:a".into()))],
         pins: Some(Pins {
@@ -268,6 +294,7 @@ async fn a_rejected_write_hands_back_the_item_as_stored() {
         routing: None,
         freshness: None,
         places: Vec::new(),
+        tags: None,
         facts: vec![("channel", "VOICE")],
         views: Vec::new(),
         pins: None,
@@ -280,6 +307,7 @@ async fn a_rejected_write_hands_back_the_item_as_stored() {
                 state: Some("COMPLETED".into()),
                 state_key: Some(700_000_000_000),
                 routing_key: None,
+                tags_key: None,
                 last_event_at: Some(1_714_989_700),
                 place_keys: [None, None],
                 place_arns: [None, None],

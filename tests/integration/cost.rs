@@ -13,7 +13,7 @@ use connect_contact_state::dynamodb::item_size;
 use local_lambda::RuntimeApi;
 use serde_json::Value;
 
-use crate::support::corpus::{lifecycle, stream, uuid};
+use crate::support::corpus::{REALISTIC, lifecycle_with, stream, uuid};
 use crate::support::{
     BINARY, RETENTION_DAYS, Table, concurrently, endpoint, fresh_table, spawn_logged,
 };
@@ -66,7 +66,7 @@ fn cpu_ns(pid: u32) -> u64 {
 /// Runs `contacts` lifecycles, shuffled and partly redelivered, through `instances` processes.
 async fn measure(table: &Table, contacts: u64, instances: usize) -> Figures {
     let lifecycles: Vec<_> = (0..contacts)
-        .map(|n| lifecycle(&uuid(&format!("cost-{n}")), n * 104_729 + 17))
+        .map(|n| lifecycle_with(&uuid(&format!("cost-{n}")), n * 104_729 + 17, &REALISTIC))
         .collect();
     let events = stream(&lifecycles, 23);
     let deliveries = events.len();
@@ -128,6 +128,16 @@ async fn measure(table: &Table, contacts: u64, instances: usize) -> Figures {
     assert_eq!(figures.log_bytes.len(), deliveries, "one line per delivery");
     figures.log_bytes.sort_unstable();
     figures.item_sizes.sort_unstable();
+    let over = figures
+        .item_sizes
+        .iter()
+        .filter(|&&size| size > 1024)
+        .count();
+    println!(
+        "items over 1 KB (2 write units)  {over} of {} ({:.1}%)",
+        figures.item_sizes.len(),
+        over as f64 * 100.0 / figures.item_sizes.len() as f64
+    );
     assert_eq!(figures.item_sizes.len(), contacts as usize);
     figures
 }

@@ -732,3 +732,77 @@ async fn a_dynamodb_failure_after_the_sdk_retries_is_an_error_to_retry() {
     );
     assert!(error.to_string().contains("ResourceNotFound"), "{error}");
 }
+
+/// Issue 12, part 4: what real events say of the queue, the agent, the routing criteria, the
+/// tags and outbound calls is stored; what belongs to a queue or agent moves with it.
+#[tokio::test]
+async fn the_facts_real_events_carry_are_stored_and_move_with_their_queue_or_agent() {
+    let table = fresh_table().await;
+    let handler = table.handler();
+    let group = |id: &str| json!({"arn": format!("arn:aws:connect:us-east-1:111122223333:instance/i-1/agent-group/{id}")});
+    accept(
+        &handler,
+        event(
+            "c-1",
+            "CONNECTED_TO_AGENT",
+            T + 30,
+            json!({
+                "queueInfo": {"queueArn": "arn:q/personal", "enqueueTimestamp": "2024-05-06T10:00:20.000Z", "queueType": "AGENT"},
+                "agentInfo": {"agentArn": "arn:a/1", "connectedToAgentTimestamp": "2024-05-06T10:00:30.000Z",
+                              "routingProfileArn": "arn:aws:connect:us-east-1:111122223333:instance/i-1/routing-profile/rp-1",
+                              "hierarchyGroups": {"level1": group("site"), "level2": group("team")}},
+                "routingCriteria": {"index": 0, "activationTimestamp": "2024-05-06T10:00:20.000Z", "steps": [{"status": "JOINED"}]},
+                "tags": {"aws:connect:instanceId": "i-1", "Dept": "Sales", "Priority": "high"},
+                "segmentAttributes": {"connect:Subtype": {"valueString": "connect:Telephony"}}
+            }),
+        ),
+    )
+    .await;
+    // A late event of an earlier queue, with other tags: nothing of it replaces the later ones.
+    accept(
+        &handler,
+        event(
+            "c-1",
+            "QUEUED",
+            T + 5,
+            json!({
+                "queueInfo": {"queueArn": "arn:q/standard", "enqueueTimestamp": "2024-05-06T10:00:05.000Z", "queueType": "STANDARD"},
+                "tags": {"Dept": "Sales"}
+            }),
+        ),
+    )
+    .await;
+    let item = table.item("c-1").await.expect("item");
+    assert_eq!(s(&item, "queueArn"), Some("arn:q/personal"));
+    assert_eq!(s(&item, "queueType"), Some("AGENT"));
+    assert_eq!(s(&item, "agentRoutingProfileId"), Some("rp-1"));
+    assert_eq!(s(&item, "agentHierarchyGroupId"), Some("team"));
+    assert_eq!(
+        s(&item, "routingActivationTimestamp"),
+        Some("2024-05-06T10:00:20.000Z")
+    );
+    assert_eq!(s(&item, "channelSubtype"), Some("connect:Telephony"));
+    let tags = item["tags"].as_m().expect("a map");
+    assert_eq!(tags.len(), 2, "{tags:?}");
+    assert_eq!(tags["Priority"].as_s().map(String::as_str), Ok("high"));
+
+    // The contact moves to a queue whose events say nothing of its type: the old type goes.
+    accept(
+        &handler,
+        event(
+            "c-1",
+            "CONTACT_DATA_UPDATED",
+            T + 40,
+            json!({"queueInfo": {"queueArn": "arn:q/other", "enqueueTimestamp": "2024-05-06T10:00:40.000Z"},
+                   "tags": {"Dept": "Support"}}),
+        ),
+    )
+    .await;
+    let item = table.item("c-1").await.expect("item");
+    assert_eq!(s(&item, "queueArn"), Some("arn:q/other"));
+    assert_eq!(s(&item, "queueType"), None);
+    assert_eq!(s(&item, "agentHierarchyGroupId"), Some("team"));
+    let tags = item["tags"].as_m().expect("a map");
+    assert_eq!(tags["Dept"].as_s().map(String::as_str), Ok("Support"));
+    assert_eq!(tags.len(), 1);
+}

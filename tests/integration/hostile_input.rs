@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::support::memory::MemoryStore;
 use crate::support::{RETENTION_DAYS, endpoint, fresh_table, spawn_function_for};
 use connect_contact_state::event;
-use connect_contact_state::facts::{FACTS, Kind, PLACES};
+use connect_contact_state::facts::{DetailShape, FACTS, Kind, PLACES};
 use connect_contact_state::handler::Handler;
 use connect_contact_state::outcome::Outcome;
 use local_lambda::RuntimeApi;
@@ -34,10 +34,11 @@ fn full_event() -> Value {
             "eventType": "QUEUED",
             "routingCriteria": {
                 "index": 0,
+                "activationTimestamp": "2024-05-06T10:00:00.500Z",
                 "steps": [{"status": "ACTIVE", "expiry": {
                     "durationInSeconds": 30, "expiryTimestamp": "2024-05-06T10:00:31.000Z"}}]
             },
-            "tags": {"aws:connect:systemEndpoint": PHONE}
+            "tags": {"aws:connect:systemEndpoint": PHONE, "Dept": "Finance"}
         }
     });
     for fact in &FACTS {
@@ -60,6 +61,13 @@ fn full_event() -> Value {
             place.arn: format!("arn:{}", place.arn),
             place.since: "2024-05-06T10:00:02.000Z",
         });
+        for detail in place.details {
+            event["detail"][place.parent][detail.source] = match detail.shape {
+                DetailShape::Text => json!("STANDARD"),
+                DetailShape::Id => json!(format!("arn:{}/id", detail.source)),
+                DetailShape::DeepestLevelId => json!({"level1": {"arn": "arn:agent-group/g1"}}),
+            };
+        }
     }
     event
 }
@@ -83,6 +91,11 @@ fn fields() -> Vec<String> {
         "/detail/routingCriteria/steps/0/expiry",
         "/detail/routingCriteria/steps/0/expiry/durationInSeconds",
         "/detail/routingCriteria/steps/0/expiry/expiryTimestamp",
+        "/detail/routingCriteria/activationTimestamp",
+        "/detail/tags",
+        "/detail/tags/Dept",
+        "/detail/agentInfo/hierarchyGroups/level1",
+        "/detail/agentInfo/hierarchyGroups/level1/arn",
     ]
     .map(String::from)
     .to_vec();
@@ -94,6 +107,13 @@ fn fields() -> Vec<String> {
                 vec![place.parent, place.arn],
                 vec![place.parent, place.since],
             ]
+            .into_iter()
+            .chain(
+                place
+                    .details
+                    .iter()
+                    .map(|detail| vec![place.parent, detail.source]),
+            )
         }));
     for source in sources {
         for depth in 1..=source.len() {
@@ -176,7 +196,7 @@ async fn accepted_or_cleanly_refused(payload: &[u8], what: &str) {
 async fn every_field_of_every_wrong_json_type_is_accepted_or_refused_in_one_clean_line() {
     let mut cases = 0;
     let fields = fields();
-    assert_eq!(fields.len(), 31, "{fields:?}");
+    assert_eq!(fields.len(), 50, "{fields:?}");
     for field in &fields {
         for value in wrong_values() {
             let mut event = full_event();

@@ -39,6 +39,12 @@ impl Rng {
 const INSTANCE: &str =
     "arn:aws:connect:us-east-1:111122223333:instance/aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
 
+/// A resource of the instance, as Connect names it (`…/queue/<uuid>`): real lengths matter to
+/// the item-size figures.
+fn arn(kind: &str, n: u64) -> String {
+    format!("{INSTANCE}/{kind}/{}", uuid(&format!("{kind}-{n}")))
+}
+
 fn iso(seconds: i64, millis: i64) -> String {
     chrono::DateTime::from_timestamp(seconds, (millis * 1_000_000) as u32)
         .expect("valid time")
@@ -54,6 +60,8 @@ struct Builder {
     facts: Value,
     events: Vec<Vec<u8>>,
     pascal: bool,
+    /// The contact's tags, Connect's own among them.
+    tags: serde_json::Map<String, Value>,
 }
 
 impl Builder {
@@ -62,7 +70,7 @@ impl Builder {
             "contactId": self.contact_id, "eventType": event_type, "channel": self.channel,
             "instanceArn": INSTANCE, "initiationMethod": self.method,
             "initiationTimestamp": iso(self.start, 120),
-            "tags": {"aws:connect:instanceId": "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"}
+            "tags": self.tags,
         });
         let object = detail.as_object_mut().expect("object");
         if let Some(facts) = self.facts.as_object() {
@@ -119,13 +127,18 @@ fn routing(index: u64, statuses: &[&str], start: i64) -> Value {
         .iter()
         .enumerate()
         .map(|(i, status)| {
-            let mut expiry = json!({"durationInSeconds": 30});
-            if *status != "INACTIVE" {
-                expiry["expiryTimestamp"] = json!(iso(start + 30 * (i as i64 + 1), 500));
-            }
-            json!({"status": status, "expiry": expiry,
+            let mut step = json!({"status": status,
                    "expression": {"attributeCondition": {"name": "Language", "value": "English",
-                                  "proficiencyLevel": (5 - i) as f64, "comparisonOperator": "NumberGreaterOrEqualTo"}}})
+                                  "proficiencyLevel": (5 - i) as f64, "comparisonOperator": "NumberGreaterOrEqualTo"}}});
+            // The last step is the fallback and never expires (as in the documentation's sample).
+            if i + 1 < statuses.len() {
+                let mut expiry = json!({"durationInSeconds": 30});
+                if *status != "INACTIVE" {
+                    expiry["expiryTimestamp"] = json!(iso(start + 30 * (i as i64 + 1), 500));
+                }
+                step["expiry"] = expiry;
+            }
+            step
         })
         .collect();
     json!({"index": index, "activationTimestamp": iso(start, 0), "steps": steps})
@@ -147,8 +160,39 @@ pub fn uuid(name: &str) -> String {
     )
 }
 
-/// The events of one contact, in true order.
+/// How often a corpus's contacts take each path, in percent.
+pub struct Mix {
+    /// Contacts whose DISCONNECTED is never seen (lost, or still in progress).
+    pub unfinished: u64,
+    /// Queued contacts routed by routing criteria (proficiency routing).
+    pub routed: u64,
+    /// Agent connections that carry the agent's hierarchy groups.
+    pub hierarchy: u64,
+}
+
+/// Every path often: what property tests need to meet the rare cases.
+pub const STRESS: Mix = Mix {
+    unfinished: 15,
+    routed: 50,
+    hierarchy: 15,
+};
+
+/// A contact center's day, for the cost and size figures: Connect loses few DISCONNECTED
+/// events and a contact is in progress for minutes of its 90 days in the table; routing criteria
+/// and agent hierarchies as often as the 25 public events carry them (2 and 3 of 25).
+pub const REALISTIC: Mix = Mix {
+    unfinished: 1,
+    routed: 8,
+    hierarchy: 12,
+};
+
+/// The events of one contact, in true order, with every path often ([`STRESS`]).
 pub fn lifecycle(contact_id: &str, seed: u64) -> Vec<Vec<u8>> {
+    lifecycle_with(contact_id, seed, &STRESS)
+}
+
+/// The events of one contact, in true order, taking paths as often as `mix` says.
+pub fn lifecycle_with(contact_id: &str, seed: u64, mix: &Mix) -> Vec<Vec<u8>> {
     let mut rng = Rng::new(seed);
     let start = 1_714_989_600 + rng.below(86_400) as i64;
     let kind = rng.below(4);
@@ -166,7 +210,30 @@ pub fn lifecycle(contact_id: &str, seed: u64) -> Vec<Vec<u8>> {
         facts: json!({}),
         events: Vec::new(),
         pascal: rng.chance(30),
+        tags: serde_json::Map::from_iter([(
+            "aws:connect:instanceId".to_owned(),
+            json!("aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"),
+        )]),
     };
+    // User tags (5 of the 25 public events carry some).
+    if rng.chance(20) {
+        b.tags.insert(
+            "Dept".into(),
+            json!(["Finance", "Sales", "Support"][rng.below(3) as usize]),
+        );
+    }
+    match kind {
+        // Chats arrive on a subtype now and then (SMS).
+        3 if rng.chance(30) => {
+            b.facts["segmentAttributes"] =
+                json!({"connect:Subtype": {"valueString": "connect:SMS"}});
+        }
+        // Outbound campaigns say which campaign.
+        1 if rng.chance(30) => {
+            b.facts["campaign"] = json!({"campaignId": uuid(&format!("{contact_id}-campaign"))})
+        }
+        _ => {}
+    }
     let mut t = start;
     // Same-second neighbours are common: step 0 seconds a quarter of the time.
     let step = |rng: &mut Rng, t: &mut i64| {
@@ -187,12 +254,19 @@ pub fn lifecycle(contact_id: &str, seed: u64) -> Vec<Vec<u8>> {
         }
         let at = step(&mut rng, &mut t);
         b.facts["disconnectTimestamp"] = json!(iso(at, 900));
-        let reason = if rng.chance(50) {
+        let mut outcome = if rng.chance(50) {
             json!({"disconnectReason": "OUTBOUND_ATTEMPT_FAILED"})
         } else {
-            json!({})
+            // Answered: the greeting's start and end, and how answering-machine detection
+            // classified the call.
+            json!({"customerVoiceActivity": {"greetingStartTimestamp": iso(at - 3, 100), "greetingEndTimestamp": iso(at - 1, 600)},
+                   "answeringMachineDetectionStatus": "HUMAN_ANSWERED"})
         };
-        b.emit("DISCONNECTED", at, reason);
+        if rng.chance(10) {
+            outcome["disconnectDetails"] =
+                json!({"potentialDisconnectIssue": "AGENT_CONNECTIVITY_ISSUE"});
+        }
+        b.emit("DISCONNECTED", at, outcome);
         if rng.chance(50) {
             let at = step(&mut rng, &mut t);
             b.emit("COMPLETED", at, json!({}));
@@ -200,19 +274,24 @@ pub fn lifecycle(contact_id: &str, seed: u64) -> Vec<Vec<u8>> {
         return b.events;
     }
     let at = step(&mut rng, &mut t);
-    b.facts["queueInfo"] = json!({"queueArn": format!("{INSTANCE}/queue/q-{}", rng.below(3)), "enqueueTimestamp": iso(at, 500), "queueType": "STANDARD"});
+    b.facts["queueInfo"] = json!({"queueArn": arn("queue", rng.below(3)), "enqueueTimestamp": iso(at, 500), "queueType": "STANDARD"});
+    // Routing criteria (proficiency routing) are set by some flows only.
+    let routed = rng.chance(mix.routed);
     let steps = 1 + rng.below(3) as usize;
     let mut statuses = vec!["INACTIVE"; steps];
     statuses[0] = "ACTIVE";
     let mut index = 0;
-    b.emit(
-        "QUEUED",
-        at,
-        json!({"routingCriteria": routing(index, &statuses, at)}),
-    );
+    let criteria = |index, statuses: &[&str], at| {
+        if routed {
+            json!({"routingCriteria": routing(index, statuses, at)})
+        } else {
+            json!({})
+        }
+    };
+    b.emit("QUEUED", at, criteria(index, &statuses, at));
     // Steps expire one after another; sometimes the flow sets new routing criteria.
     let mut active = 0;
-    while active + 1 < steps && rng.chance(60) {
+    while routed && active + 1 < steps && rng.chance(60) {
         let at = step(&mut rng, &mut t);
         statuses[active] = "EXPIRED";
         active += 1;
@@ -227,10 +306,12 @@ pub fn lifecycle(contact_id: &str, seed: u64) -> Vec<Vec<u8>> {
     if rng.chance(25) {
         // A flow moves the contact to another queue: queued again, same contact id.
         let at = step(&mut rng, &mut t);
-        b.facts["queueInfo"] = json!({"queueArn": format!("{INSTANCE}/queue/q-{}", 3 + rng.below(3)), "enqueueTimestamp": iso(at, 700), "queueType": "STANDARD"});
+        // An agent's personal queue (`AGENT`) now and then.
+        let queue_type = if rng.chance(20) { "AGENT" } else { "STANDARD" };
+        b.facts["queueInfo"] = json!({"queueArn": arn("queue", 3 + rng.below(3)), "enqueueTimestamp": iso(at, 700), "queueType": queue_type});
         b.emit("QUEUED", at, json!({}));
     }
-    if rng.chance(20) {
+    if routed && rng.chance(20) {
         let at = step(&mut rng, &mut t);
         index += 1;
         statuses = vec!["ACTIVE"];
@@ -247,12 +328,26 @@ pub fn lifecycle(contact_id: &str, seed: u64) -> Vec<Vec<u8>> {
         for later in statuses.iter_mut().skip(active + 1) {
             *later = "DEACTIVATED";
         }
-        b.facts["agentInfo"] = json!({"agentArn": format!("{INSTANCE}/agent/a-{}", rng.below(5)), "connectedToAgentTimestamp": iso(at, 250)});
-        b.emit(
-            "CONNECTED_TO_AGENT",
-            at,
-            json!({"routingCriteria": routing(index, &statuses, at)}),
-        );
+        let agent = rng.below(5);
+        b.facts["agentInfo"] =
+            json!({"agentArn": arn("agent", agent), "connectedToAgentTimestamp": iso(at, 250)});
+        // Instances with agent hierarchies send the agent's groups, level 1 down (3 of the 25
+        // public events); the routing profile is rarer (1 of 25).
+        if rng.chance(mix.hierarchy) {
+            let levels: serde_json::Map<String, Value> = (1..=1 + rng.below(5))
+                .map(|level| {
+                    (
+                        format!("level{level}"),
+                        json!({"arn": arn("agent-group", agent * 10 + level)}),
+                    )
+                })
+                .collect();
+            b.facts["agentInfo"]["hierarchyGroups"] = Value::Object(levels);
+        }
+        if rng.chance(5) {
+            b.facts["agentInfo"]["routingProfileArn"] = json!(arn("routing-profile", agent % 2));
+        }
+        b.emit("CONNECTED_TO_AGENT", at, criteria(index, &statuses, at));
         if kind == 2 {
             for pause in 0..rng.below(4) {
                 // At least a second apart, so the true order is what the envelope time says.
@@ -265,7 +360,12 @@ pub fn lifecycle(contact_id: &str, seed: u64) -> Vec<Vec<u8>> {
             }
         }
         if rng.chance(30) {
+            // The flow or an agent tags the contact: later events carry the new tags.
             let at = step(&mut rng, &mut t);
+            b.tags.insert(
+                "Priority".into(),
+                json!(["high", "low"][rng.below(2) as usize]),
+            );
             b.emit(
                 "CONTACT_DATA_UPDATED",
                 at,
@@ -273,7 +373,7 @@ pub fn lifecycle(contact_id: &str, seed: u64) -> Vec<Vec<u8>> {
             );
         }
     }
-    if rng.chance(85) {
+    if rng.chance(100 - mix.unfinished) {
         let at = step(&mut rng, &mut t);
         b.facts["disconnectTimestamp"] = json!(iso(at, 800));
         b.emit("DISCONNECTED", at, json!({}));

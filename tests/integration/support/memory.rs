@@ -18,10 +18,15 @@ pub struct MemoryItem {
     pub routing_index: Option<u32>,
     pub routing_steps: Option<Vec<RoutingStep>>,
     pub routing_key: Option<u64>,
+    pub routing_activated_at: Option<String>,
     pub last_event_at: Option<i64>,
     pub expires_at: Option<i64>,
     /// Per place: (ARN, timestamp, key).
     pub places: [Option<(String, Option<String>, u64)>; 2],
+    /// Per place: its details, as the place's write left them.
+    pub details: [Vec<Option<String>>; 2],
+    /// User tags and their key.
+    pub tags: Option<(Vec<(String, String)>, u64)>,
     /// The view attributes (`queuedIn`, `withAgent`), in the order of `VIEWS`.
     pub views: [Option<String>; 2],
     pub facts: Vec<(&'static str, String)>,
@@ -34,6 +39,7 @@ impl MemoryItem {
             state_key: self.state_key,
             routing_key: self.routing_key,
             last_event_at: self.last_event_at,
+            tags_key: self.tags.as_ref().map(|(_, key)| *key),
             place_keys: self
                 .places
                 .each_ref()
@@ -59,6 +65,9 @@ impl MemoryItem {
                         stored.as_ref().is_none_or(|(_, _, key)| *key <= change.key)
                     })
             })
+            && write
+                .tags
+                .is_none_or(|change| self.tags.as_ref().is_none_or(|(_, key)| *key <= change.key))
             && write.pins.as_ref().is_none_or(|pins| {
                 let stored = self.stored();
                 stored.state_key == pins.state_key && stored.place_keys == pins.place_keys
@@ -96,6 +105,10 @@ impl ContactStore for MemoryStore {
             item.routing_index = Some(change.index);
             item.routing_steps = Some(change.steps.clone());
             item.routing_key = Some(change.key);
+            item.routing_activated_at = change.activated_at.clone();
+        }
+        if let Some(change) = write.tags {
+            item.tags = Some((change.tags.clone(), change.key));
         }
         if let Some((freshness, _)) = write.freshness {
             item.last_event_at = Some(freshness.event_time);
@@ -108,6 +121,9 @@ impl ContactStore for MemoryStore {
                     slot.as_ref().and_then(|(_, since, _)| since.clone())
                 });
                 *slot = Some((change.arn.clone(), since, change.key));
+            }
+            if let Some(slot) = place_index(change.place).and_then(|i| item.details.get_mut(i)) {
+                *slot = change.details.clone();
             }
         }
         for (attribute, value) in &write.views {
