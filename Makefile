@@ -1,6 +1,6 @@
 # The two commands of the README: `make local` runs the function on the sample events,
 # `make test` runs every test. Both install what they need on first use (infra/setup.sh).
-.PHONY: test local sam-build fuzz soak bench clean
+.PHONY: test local sam-build sam-local fuzz soak bench clean
 
 # The real binary on the sample events (or EVENTS="a.json b.json") against DynamoDB Local.
 local:
@@ -13,6 +13,10 @@ test:
 # What `sam build` makes for deployment: an arm64 bootstrap in .aws-sam/build.
 sam-build:
 	infra/sam-build.sh
+
+# `sam local invoke` of every sample event in Docker (own network namespace, arm64 under qemu).
+sam-local:
+	infra/sam-local.sh
 
 # A long fuzz run (make test runs 30 s): make fuzz FUZZ_SECONDS=3600
 FUZZ_SECONDS ?= 600

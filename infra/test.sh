@@ -32,11 +32,15 @@ say "fuzzing reading and planning for ${FUZZ_SECONDS:-30} s"
 infra/fuzz.sh "${FUZZ_SECONDS:-30}"
 say "sam build: an arm64 bootstrap"
 infra/sam-build.sh
+say "the deploy, offline: sam package, the SAM transform, sam deploy create/update, sam delete (moto)"
+AWS_DEFAULT_REGION=us-east-1 .local/venv/bin/python -m unittest discover -s infra/tests \
+  -p 'test_deploy.py' -v 2>&1 | tee .local/run/deploy-test.log
 # The closing line CI reads: the tests' totals (sam build and the linters have none).
 {
   awk '/^test result:/ { passed += $4; failed += $6 } END { print passed + 0, failed + 0 }' \
     .local/run/cargo-test.log
-  for log in .local/run/template-test.log .local/run/pattern-test.log .local/run/redrive-test.log; do
+  for log in .local/run/template-test.log .local/run/pattern-test.log .local/run/redrive-test.log \
+    .local/run/deploy-test.log; do
     awk '/^Ran [0-9]+ test/ { ran = $2 } /^FAILED/ { split($0, f, /[=,)]/); failed = f[2] + f[4] }
          END { print ran - failed, failed + 0 }' "$log"
   done

@@ -11,7 +11,6 @@
 //! `EventBridgeEvent` would refuse a whole event for one unreadable `time`.)
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
 
 use chrono::DateTime;
@@ -286,7 +285,7 @@ fn last_segment(arn: &str) -> Option<String> {
 fn deepest_level_id<'a>(
     detail: &Fields<'a>,
     nested: &mut Nested<'a>,
-    path: &[&str; 2],
+    path: &[&'static str; 2],
     damaged: &mut Damaged,
 ) -> Option<String> {
     const LEVELS: [&str; HIERARCHY_LEVELS] = ["level5", "level4", "level3", "level2", "level1"];
@@ -306,30 +305,34 @@ fn deepest_level_id<'a>(
 /// contact's. Keys are the user's, so matched exactly. A value that is no string, or more than
 /// [`TAGS_MAX_BYTES`] in all, damages the whole map (a part of it would be a wrong snapshot).
 fn read_tags(detail: &Fields<'_>, damaged: &mut Damaged) -> Option<Vec<(String, String)>> {
-    let raw = detail.get(TAGS)?;
-    if raw.get() == "null" {
+    let raw = detail.get(TAGS).filter(|raw| raw.get() != "null")?;
+    let Ok(Fields(fields)) = Fields::read(raw) else {
+        damaged.add(TAGS);
         return None;
-    }
-    let tags: HashMap<String, String> = match serde_json::from_str(raw.get()) {
-        Ok(tags) => tags,
-        Err(_) => {
-            damaged.add(TAGS);
-            return None;
-        }
     };
-    let mut tags: Vec<(String, String)> = tags
+    let mut tags = Vec::new();
+    let mut bytes = 0;
+    // Connect's own keys are skipped unread: most events carry only those.
+    for (key, value) in fields
         .into_iter()
         .filter(|(key, _)| !key.starts_with("aws:"))
-        .collect();
-    if tags.is_empty() {
-        return None;
+    {
+        let Ok(Some(value)) = string(Some(value)) else {
+            damaged.add(TAGS);
+            return None;
+        };
+        bytes += key.len() + value.len();
+        tags.push((key.into_owned(), value));
     }
-    if tags.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() > TAGS_MAX_BYTES {
+    if bytes > TAGS_MAX_BYTES {
         damaged.add(TAGS);
         return None;
     }
-    tags.sort_unstable();
-    Some(tags)
+    // One key once (the last, as a JSON reader would keep), in key order: a stable snapshot.
+    tags.reverse();
+    tags.sort_by(|a, b| a.0.cmp(&b.0));
+    tags.dedup_by(|a, b| a.0 == b.0);
+    (!tags.is_empty()).then_some(tags)
 }
 
 /// The envelope's `id` of a payload [`parse`] refused, where it can be read: a refused event
@@ -377,61 +380,63 @@ fn required(detail: &Fields<'_>, key: &str) -> Result<Option<String>, Refusal> {
     })
 }
 
-/// The objects under `detail` read so far, by path (`queueInfo`): each is read once, however
-/// many facts it holds; `None` when it is absent or damaged.
+/// The objects under `detail` read so far, each by its parent's entry (`None`: `detail`) and key:
+/// each is read once, however many facts it holds; `None` when it is absent or damaged.
 #[derive(Default)]
-struct Nested<'a>(Vec<(String, Option<Fields<'a>>)>);
+struct Nested<'a>(Vec<(Option<usize>, &'static str, Option<Fields<'a>>)>);
 
 /// A fact at `source` (keys of `detail`, then of the objects below it), read as `kind`.
+/// Nothing is allocated but the value: the path is spelt out only for a damaged field.
 fn read_fact<'a>(
     detail: &Fields<'a>,
     nested: &mut Nested<'a>,
-    source: &[&str],
+    source: &[&'static str],
     kind: Kind,
     damaged: &mut Damaged,
 ) -> Option<String> {
     let (leaf, parents) = source.split_last()?;
-    let mut path = String::new();
+    let path = |depth: usize| source.get(..depth).unwrap_or(source).join(".");
     let mut index: Option<usize> = None;
-    for parent in parents {
-        let outer = match index {
-            None => detail,
-            Some(i) => nested.0.get(i)?.1.as_ref()?,
-        };
-        let raw = outer.get(parent);
-        path.push_str(parent);
-        let known = nested.0.iter().position(|(p, _)| *p == path);
+    for (depth, parent) in parents.iter().enumerate() {
+        let known = nested
+            .0
+            .iter()
+            .position(|(above, key, _)| *above == index && key == parent);
         index = Some(match known {
             Some(i) => i,
             None => {
-                let inner = raw.and_then(|raw| match Fields::read(raw) {
+                let outer = match index {
+                    None => detail,
+                    Some(i) => nested.0.get(i)?.2.as_ref()?,
+                };
+                let inner = outer.get(parent).and_then(|raw| match Fields::read(raw) {
                     Ok(inner) => Some(inner),
                     Err(_) if raw.get() == "null" => None,
                     Err(_) => {
-                        damaged.add(&path);
+                        damaged.add(&path(depth + 1));
                         None
                     }
                 });
-                nested.0.push((path.clone(), inner));
+                nested.0.push((index, parent, inner));
                 nested.0.len() - 1
             }
         });
-        path.push('.');
     }
     let fields = match index {
         None => detail,
-        Some(i) => nested.0.get(i)?.1.as_ref()?,
+        Some(i) => nested.0.get(i)?.2.as_ref()?,
     };
-    path.push_str(leaf);
-    let raw = fields.get(leaf);
-    let value = match string(raw) {
+    let value = match string(fields.get(leaf)) {
         Ok(value) => value.filter(|value| !value.is_empty())?,
         Err(_) => {
-            damaged.add(&path);
+            damaged.add(&path(source.len()));
             return None;
         }
     };
-    let value = damaged.bounded(&path, value)?;
+    if value.chars().count() > VALUE_MAX_CHARS {
+        damaged.add(&path(source.len()));
+        return None;
+    }
     match kind {
         Kind::Text => Some(value),
         Kind::UpperCase => Some(value.to_ascii_uppercase()),
@@ -444,7 +449,7 @@ fn read_fact<'a>(
             Some(value)
         }
         Kind::Timestamp => {
-            damaged.add(&path);
+            damaged.add(&path(source.len()));
             None
         }
     }
@@ -595,14 +600,20 @@ impl<'a> Fields<'a> {
     }
 
     fn get(&self, key: &str) -> Option<&'a RawValue> {
-        let exact = self.0.iter().find(|(name, _)| name == key);
-        exact
-            .or_else(|| {
-                self.0
-                    .iter()
-                    .find(|(name, _)| name.eq_ignore_ascii_case(key))
-            })
-            .map(|(_, raw)| *raw)
+        // One pass: an exact match wins, else the first that differs only in ASCII case.
+        let mut folded = None;
+        for (name, raw) in &self.0 {
+            if name.len() != key.len() {
+                continue;
+            }
+            if name == key {
+                return Some(*raw);
+            }
+            if folded.is_none() && name.eq_ignore_ascii_case(key) {
+                folded = Some(*raw);
+            }
+        }
+        folded
     }
 }
 

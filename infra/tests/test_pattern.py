@@ -11,25 +11,16 @@ Run by `make test` (infra/test.sh) with the project's venv; moto server from .lo
 
 import json
 import os
-import socket
-import subprocess
-import time
 import unittest
-import urllib.request
 from pathlib import Path
 
 import boto3
 
+import moto_server
 from test_template import ROOT, generated
 
 INSTANCE = "arn:aws:connect:us-east-1:111122223333:instance/aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
 OTHER_INSTANCE = "arn:aws:connect:us-east-1:111122223333:instance/ffffffff-0000-4000-8000-000000000000"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def samples():
@@ -55,26 +46,13 @@ class RulePattern(unittest.TestCase):
         os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
-        port = free_port()
-        cls.moto = subprocess.Popen(
-            [str(ROOT / ".local/moto/bin/moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{url}/moto-api/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        cls.moto, url = moto_server.start()
         cls.events = boto3.client("events", endpoint_url=url)
         cls.sqs = boto3.client("sqs", endpoint_url=url)
 
     @classmethod
     def tearDownClass(cls):
-        cls.moto.terminate()
-        cls.moto.wait(timeout=10)
+        moto_server.stop(cls.moto)
 
     def matches(self, pattern, event):
         """Whether EventBridge delivers `event` to a rule with `pattern`."""

