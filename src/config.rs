@@ -24,6 +24,10 @@ pub struct Config {
     pub json_logs: bool,
     /// Keep the live views' attributes (`LIVE_VIEWS`, `on` unless `off`).
     pub live_views: bool,
+    /// `AWS_ENDPOINT_URL_DYNAMODB` is set but empty, as the template sets it when deployed (its
+    /// `LocalDynamoDbEndpoint` is for `sam local`): the regional endpoint is meant, and the SDK
+    /// would panic on an empty URL.
+    pub regional_endpoint: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -66,6 +70,8 @@ impl Config {
             log_level: LogLevel::from_vars(&var),
             json_logs: var("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
             live_views: !var("LIVE_VIEWS").is_some_and(|v| v.trim().eq_ignore_ascii_case("off")),
+            regional_endpoint: var("AWS_ENDPOINT_URL_DYNAMODB")
+                .is_some_and(|url| url.trim().is_empty()),
         })
     }
 }
@@ -131,5 +137,23 @@ mod tests {
         assert!(config.live_views);
         let off = self::config(&[("TABLE_NAME", "t"), ("LIVE_VIEWS", "off")]).expect("valid");
         assert!(!off.live_views);
+    }
+
+    #[test]
+    fn an_empty_dynamodb_endpoint_url_means_the_regional_endpoint() {
+        let deployed =
+            config(&[("TABLE_NAME", "t"), ("AWS_ENDPOINT_URL_DYNAMODB", "")]).expect("valid");
+        assert!(deployed.regional_endpoint);
+        let local = config(&[
+            ("TABLE_NAME", "t"),
+            ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"),
+        ])
+        .expect("valid");
+        assert!(!local.regional_endpoint);
+        assert!(
+            !config(&[("TABLE_NAME", "t")])
+                .expect("valid")
+                .regional_endpoint
+        );
     }
 }

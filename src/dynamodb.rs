@@ -51,8 +51,14 @@ pub const WARM_UP_TIMEOUT: Duration = Duration::from_secs(1);
 /// multiply the load) with the attempts, backoff and timeouts above. The whole write is bounded by
 /// the invocation's deadline in the handler, not here.
 /// <https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html>
-pub fn client(sdk: &SdkConfig) -> Client {
-    Client::from_conf(config(sdk).build())
+/// A client of the table's DynamoDB; `regional` drops an endpoint URL the environment set empty
+/// (the SDK would panic on it) for the region's own.
+pub fn client(sdk: &SdkConfig, regional: bool) -> Client {
+    let mut config = config(sdk);
+    if regional {
+        config.set_endpoint_url(None);
+    }
+    Client::from_conf(config.build())
 }
 
 /// [`client`]'s configuration, open for additions (the tests add a request counter).

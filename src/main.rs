@@ -22,7 +22,10 @@ async fn main() -> Result<(), Error> {
     logging::init(level, json);
     let config = config.inspect_err(|error| tracing::error!("init failed: {error}"))?;
     let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
-    let store = DynamoDbStore::new(dynamodb::client(&aws), config.table_name);
+    let store = DynamoDbStore::new(
+        dynamodb::client(&aws, config.regional_endpoint),
+        config.table_name,
+    );
     if let Err(error) = store.warm_up().await {
         tracing::warn!("{error}");
     }

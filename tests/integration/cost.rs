@@ -76,11 +76,14 @@ async fn measure(table: &Table, contacts: u64, instances: usize) -> Figures {
             .expect("runtime API"),
     );
     let retention = RETENTION_DAYS.to_string();
+    // COST_LIVE_VIEWS=off: the figures of a deployment with LiveViews=off.
+    let views = std::env::var("COST_LIVE_VIEWS").unwrap_or_else(|_| "on".into());
     let env = [
         ("TABLE_NAME", table.name.as_str()),
         ("AWS_ENDPOINT_URL_DYNAMODB", &endpoint()),
         ("AWS_LAMBDA_LOG_LEVEL", "INFO"),
         ("RETENTION_DAYS", &retention),
+        ("LIVE_VIEWS", &views),
     ];
     let functions: Vec<_> = (0..instances)
         .map(|_| spawn_logged(&binary(), &api, &env))
