@@ -40,7 +40,10 @@ exec_root="/run/ccs-docker-$$"
 mkdir -p "$state" .local/run
 dockerd_pid="" dynamodb_pid=""
 cleanup() {
-  for pid in $dynamodb_pid $dockerd_pid; do
+  # The daemon's own pid file: the shell's $! is the wrapper's. dockerd stops its containerd.
+  dockerd_pid=$(cat "$exec_root/dockerd.pid" 2>/dev/null || echo "$dockerd_pid")
+  containerd_pid=$(cat "$exec_root/containerd/containerd.pid" 2>/dev/null || true)
+  for pid in $dynamodb_pid $dockerd_pid $containerd_pid; do
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
     kill -9 "$pid" 2>/dev/null || true
@@ -57,7 +60,7 @@ say "network namespace $ns: dockerd, DynamoDB Local and sam inside it"
 $sudo ip netns add "$ns"
 in_ns ip link set lo up
 $sudo mkdir -p "$exec_root"
-in_ns dockerd --data-root "$root/.local/docker" --exec-root "$exec_root" \
+$sudo nsenter --net="/run/netns/$ns" -- dockerd --data-root "$root/.local/docker" --exec-root "$exec_root" \
   --host "unix://$exec_root/docker.sock" --pidfile "$exec_root/dockerd.pid" \
   --userland-proxy=false >"$state/dockerd.log" 2>&1 &
 dockerd_pid=$!

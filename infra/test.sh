@@ -35,6 +35,9 @@ infra/sam-build.sh
 say "the deploy, offline: sam package, the SAM transform, sam deploy create/update, sam delete (moto)"
 AWS_DEFAULT_REGION=us-east-1 .local/venv/bin/python -m unittest discover -s infra/tests \
   -p 'test_deploy.py' -v 2>&1 | tee .local/run/deploy-test.log
+say "sam local invoke of every sample event, in Docker (own network namespace, arm64 under qemu)"
+rm -f .local/run/sam-local.totals
+SAM_BUILT=1 infra/sam-local.sh
 # The closing line CI reads: the tests' totals (sam build and the linters have none).
 {
   awk '/^test result:/ { passed += $4; failed += $6 } END { print passed + 0, failed + 0 }' \
@@ -44,5 +47,6 @@ AWS_DEFAULT_REGION=us-east-1 .local/venv/bin/python -m unittest discover -s infr
     awk '/^Ran [0-9]+ test/ { ran = $2 } /^FAILED/ { split($0, f, /[=,)]/); failed = f[2] + f[4] }
          END { print ran - failed, failed + 0 }' "$log"
   done
+  cat .local/run/sam-local.totals
 } | awk '{ passed += $1; failed += $2 } END { printf "%d passed, %d failed\n", passed, failed }'
 
