@@ -234,6 +234,8 @@ class OfflineDeploy(unittest.TestCase):
                 "RETENTION_DAYS": str(retention_days),
                 "METRICS_NAMESPACE": parameters["MetricsNamespace"],
                 "LIVE_VIEWS": parameters["LiveViews"],
+                # Empty when deployed: the region's own endpoint (LocalDynamoDbEndpoint is for sam local).
+                "AWS_ENDPOINT_URL_DYNAMODB": "",
             },
         )
         self.assertTrue(function["Role"].endswith(ids["ContactStateFunctionRole"]))
