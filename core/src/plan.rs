@@ -157,7 +157,22 @@ pub enum Guard {
     NotOlder,
 }
 
-impl Write<'_> {
+impl<'a> Write<'a> {
+    /// A write of nothing to `contact_id`, to build others from (`..Write::nothing(id)`).
+    pub fn nothing(contact_id: &'a str) -> Write<'a> {
+        Write {
+            contact_id,
+            state: None,
+            routing: None,
+            freshness: None,
+            places: Vec::new(),
+            tags: None,
+            facts: Vec::new(),
+            views: Vec::new(),
+            pins: None,
+        }
+    }
+
     /// True when the write moves at least one ordered dimension (not just facts).
     pub fn advances(&self) -> bool {
         self.state.is_some()
@@ -294,18 +309,12 @@ impl Plan {
             .map(|(view, (_, required))| (view.attribute, required))
             .collect();
         (!views.is_empty()).then(|| Write {
-            contact_id: &self.contact_id,
-            state: None,
-            routing: None,
-            freshness: None,
-            places: Vec::new(),
-            tags: None,
-            facts: Vec::new(),
             views,
             pins: Some(Pins {
                 state_key: stored.state_key,
                 place_keys: stored.place_keys,
             }),
+            ..Write::nothing(&self.contact_id)
         })
     }
 

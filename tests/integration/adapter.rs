@@ -205,15 +205,8 @@ async fn a_write_is_one_conditional_update_item_guarding_every_dimension_it_move
 #[tokio::test]
 async fn a_facts_only_write_has_no_condition_and_an_event_that_is_the_latest_is_guarded_strictly() {
     let facts_only = Write {
-        contact_id: "c-1",
-        state: None,
-        routing: None,
-        freshness: None,
-        places: Vec::new(),
-        tags: None,
         facts: vec![("initiationMethod", "INBOUND"), ("instanceArn", "arn:i")],
-        views: Vec::new(),
-        pins: None,
+        ..Write::nothing("c-1")
     };
     let (store, sent) = store_answering(false, HashMap::new());
     store.write(&facts_only).await.expect("written");
@@ -247,18 +240,12 @@ async fn a_facts_only_write_has_no_condition_and_an_event_that_is_the_latest_is_
 #[tokio::test]
 async fn a_view_fix_sets_and_removes_view_attributes_pinned_to_state_and_places() {
     let fix = Write {
-        contact_id: "c-1",
-        state: None,
-        routing: None,
-        freshness: None,
-        places: Vec::new(),
-        tags: None,
-        facts: Vec::new(),
         views: vec![("queuedIn", None), ("withAgent", Some("arn:a".into()))],
         pins: Some(Pins {
             state_key: Some(400_000_000_000),
             place_keys: [Some(7), None],
         }),
+        ..Write::nothing("c-1")
     };
     let (store, sent) = store_answering(false, HashMap::new());
     store.write(&fix).await.expect("written");
@@ -289,15 +276,8 @@ async fn a_rejected_write_hands_back_the_item_as_stored() {
     ]);
     let (store, _) = store_answering(true, old);
     let write = Write {
-        contact_id: "c-1",
-        state: None,
-        routing: None,
-        freshness: None,
-        places: Vec::new(),
-        tags: None,
         facts: vec![("channel", "VOICE")],
-        views: Vec::new(),
-        pins: None,
+        ..Write::nothing("c-1")
     };
     let answer = store.write(&write).await.expect("an answer");
     assert_eq!(
