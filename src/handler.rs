@@ -8,14 +8,14 @@ use lambda_runtime::tracing::debug;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::value::RawValue;
 
-use contact_state_core::apply::apply;
+use contact_state_core::apply::{Target, apply};
 use contact_state_core::event;
-use contact_state_core::known::Known;
 use contact_state_core::outcome::{Failure, Outcome, Report, Tally};
+use contact_state_core::recent::RecentItems;
 use contact_state_core::store::ContactStore;
 
-use crate::metrics::Summary;
-use crate::record;
+use crate::log_line;
+use crate::metrics::DroppedLineMetrics;
 
 /// A refused or failed event: the invocation fails, so that Lambda retries it and then hands it,
 /// with this error, to the on-failure destination.
@@ -47,10 +47,10 @@ pub struct Handler<S> {
     store: S,
     retention_days: u32,
     /// What the table last said about recently seen contacts, in this environment.
-    known: Known,
+    recent: RecentItems,
     /// Keep the live views' attributes.
     views: bool,
-    summary: Option<Summary>,
+    summary: Option<DroppedLineMetrics>,
 }
 
 impl<S: ContactStore> Handler<S> {
@@ -58,7 +58,7 @@ impl<S: ContactStore> Handler<S> {
         Handler {
             store,
             retention_days,
-            known: Known::default(),
+            recent: RecentItems::default(),
             views: true,
             summary: None,
         }
@@ -71,7 +71,7 @@ impl<S: ContactStore> Handler<S> {
     }
 
     /// Counts the events whose log line the log level drops into `summary`'s metrics lines.
-    pub fn with_summary(mut self, summary: Option<Summary>) -> Self {
+    pub fn with_summary(mut self, summary: Option<DroppedLineMetrics>) -> Self {
         self.summary = summary;
         self
     }
@@ -127,15 +127,13 @@ impl<S: ContactStore> Handler<S> {
         let outcome = match &event {
             Err(refusal) => Outcome::Refused(refusal.clone()),
             Ok(event) => {
-                let applying = apply(
-                    &self.store,
-                    &self.known,
-                    event,
-                    now(),
-                    self.retention_days,
-                    self.views,
-                    &mut tally,
-                );
+                let target = Target {
+                    store: &self.store,
+                    recent: &self.recent,
+                    retention_days: self.retention_days,
+                    views: self.views,
+                };
+                let applying = apply(&target, event, now(), &mut tally);
                 match budget {
                     None => applying.await,
                     Some(budget) => tokio::time::timeout(budget, applying)
@@ -150,7 +148,7 @@ impl<S: ContactStore> Handler<S> {
             .then(|| event::envelope_id(payload))
             .flatten();
         let event = event.as_ref().ok();
-        record::log(request_id, event.ok_or(refused_id.as_deref()), &report);
+        log_line::log(request_id, event.ok_or(refused_id.as_deref()), &report);
         if let Some(summary) = &self.summary {
             summary.observe(event.map(|event| event.event_type.as_str()), &report);
         }

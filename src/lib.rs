@@ -1,19 +1,19 @@
 //! connect-contact-state: Amazon Connect contact events (EventBridge) → the latest state of every
 //! contact in DynamoDB, whatever order, duplication and concurrency the stream delivers.
 //!
-//! - `event`, `facts`, `ordering`, `plan`, `apply`, `outcome`, `store`: the pure part, in
-//!   `contact-state-core` (no AWS SDK), re-exported here;
+//! - `event`, `facts`, `ordering`, `plan`, `views`, `apply`, `recent`, `outcome`, `store`: the
+//!   pure part, in `contact-state-core` (no AWS SDK), re-exported here;
 //! - [`dynamodb`]: the store's DynamoDB adapter; [`handler`]: one invocation, end to end;
-//!   [`record`]: its log line; [`metrics`]: metrics for lines the log level drops;
-//!   [`logging`]: the log subscriber; [`config`]: settings; [`views`]: reading the live views
-//!   (the `contact-views` command).
+//!   [`log_line`]: its log line; [`metrics`]: metrics for lines the log level drops;
+//!   [`logging`]: the log subscriber; [`config`]: settings; [`view_reader`]: reading the live
+//!   views (the `contact-views` command).
 
 pub mod config;
 pub mod dynamodb;
 pub mod handler;
+pub mod log_line;
 pub mod logging;
 pub mod metrics;
-pub mod record;
-pub mod views;
+pub mod view_reader;
 
-pub use contact_state_core::{apply, event, facts, ordering, outcome, plan, store};
+pub use contact_state_core::{apply, event, facts, ordering, outcome, plan, recent, store, views};

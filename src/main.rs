@@ -3,7 +3,7 @@ use connect_contact_state::config::Config;
 use connect_contact_state::dynamodb::{self, DynamoDbStore};
 use connect_contact_state::handler::Handler;
 use connect_contact_state::logging;
-use connect_contact_state::metrics::Summary;
+use connect_contact_state::metrics::DroppedLineMetrics;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn, tracing};
 use serde_json::value::RawValue;
 use tokio::signal::unix::{SignalKind, signal};
@@ -31,7 +31,10 @@ async fn main() -> Result<(), Error> {
     }
     let handler = Handler::new(store, config.retention_days)
         .with_views(config.live_views)
-        .with_summary(Summary::new(&config.metrics_namespace, config.log_level));
+        .with_summary(DroppedLineMetrics::new(
+            &config.metrics_namespace,
+            config.log_level,
+        ));
     let serve = run(service_fn(|event: LambdaEvent<Box<RawValue>>| {
         handler.invoke(event)
     }));

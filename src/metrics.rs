@@ -18,8 +18,8 @@ use serde_json::{Value, json};
 use contact_state_core::event::EventType;
 use contact_state_core::outcome::{Outcome, Report};
 
+use crate::log_line::{level_of, milliseconds};
 use crate::logging::{LogLevel, timestamp};
-use crate::record::{level_of, milliseconds};
 
 /// Longest a count waits to be printed.
 pub const FLUSH_INTERVAL: Duration = Duration::from_secs(60);
@@ -27,7 +27,7 @@ pub const FLUSH_INTERVAL: Duration = Duration::from_secs(60);
 const MAX_VALUES: usize = 100;
 
 /// Counts of the events whose line the log level drops.
-pub struct Summary {
+pub struct DroppedLineMetrics {
     namespace: String,
     level: LogLevel,
     interval: Duration,
@@ -56,16 +56,20 @@ impl Counts {
     }
 }
 
-impl Summary {
+impl DroppedLineMetrics {
     /// `None` when every per-event line is kept (the metric filters see them all).
-    pub fn new(namespace: &str, level: LogLevel) -> Option<Summary> {
-        Summary::every(namespace, level, FLUSH_INTERVAL)
+    pub fn new(namespace: &str, level: LogLevel) -> Option<DroppedLineMetrics> {
+        DroppedLineMetrics::every(namespace, level, FLUSH_INTERVAL)
     }
 
-    /// As [`Summary::new`], printing at most every `interval`.
-    pub fn every(namespace: &str, level: LogLevel, interval: Duration) -> Option<Summary> {
+    /// As [`DroppedLineMetrics::new`], printing at most every `interval`.
+    pub fn every(
+        namespace: &str,
+        level: LogLevel,
+        interval: Duration,
+    ) -> Option<DroppedLineMetrics> {
         let drops_lines = !level.keeps(LogLevel::Info);
-        (drops_lines && !namespace.is_empty()).then(|| Summary {
+        (drops_lines && !namespace.is_empty()).then(|| DroppedLineMetrics {
             namespace: namespace.to_owned(),
             level,
             interval,

@@ -5,7 +5,7 @@
 use std::hint::black_box;
 
 use contact_state_core::event::parse;
-use contact_state_core::plan::{Plan, Stored};
+use contact_state_core::plan::{Plan, StoredItem};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn samples() -> Vec<(String, Vec<u8>)> {
@@ -34,7 +34,7 @@ fn process(payload: &[u8]) -> usize {
     let Some(plan) = Plan::from_event(&event, 1_717_200_000, 90) else {
         return 0;
     };
-    plan.write_against(&Stored::default())
+    plan.write_against(&StoredItem::default())
         .map_or(0, |write| write.facts.len())
 }
 

@@ -1,4 +1,4 @@
-//! One event against the table: plan against what is [`Known`] of the item (nothing, at first),
+//! One event against the table: plan against what [`RecentItems`] holds of the item (nothing, at first),
 //! write conditionally, and on rejection plan again against the item the store handed back
 //! (never a read), until the item reflects the event. Bounded by [`MAX_WRITES`]; the caller
 //! bounds it in time (the tally survives a timeout).
@@ -6,28 +6,38 @@
 use std::time::Instant;
 
 use crate::event::ContactEvent;
-use crate::known::{Known, MAX_AGE};
 use crate::ordering::expires_at;
 use crate::outcome::{Failure, Outcome, Tally};
-use crate::plan::{MAX_WRITES, Plan, Stored, Write};
+use crate::plan::{MAX_WRITES, Plan, StoredItem, Write};
+use crate::recent::{MAX_AGE, RecentItems};
 use crate::store::{ContactStore, WriteOutcome};
 
-/// Applies `event` (received at `received_at`, epoch seconds) to its item in `store`, counting
-/// requests, rejections, retries and time spent in `tally`, and keeping `known` up to date.
-/// With `views`, the item's view attributes end as its state and places call for.
+/// What events are applied to: the table, what it last said in this environment, and how the
+/// deployment keeps items.
+pub struct Target<'a, S> {
+    pub store: &'a S,
+    pub recent: &'a RecentItems,
+    /// Days an item is kept after its latest event (`expiresAt`).
+    pub retention_days: u32,
+    /// Keep the live views' attributes: the item's view attributes end as its state and places
+    /// call for.
+    pub views: bool,
+}
+
+/// Applies `event` (received at `received_at`, epoch seconds) to its item in `target`, counting
+/// requests, rejections, retries and time spent in `tally`, and keeping `target.recent` up to
+/// date.
 pub async fn apply<S: ContactStore>(
-    store: &S,
-    known: &Known,
+    target: &Target<'_, S>,
     event: &ContactEvent,
     received_at: i64,
-    retention_days: u32,
-    views: bool,
     tally: &mut Tally,
 ) -> Outcome {
+    let (store, known, retention_days) = (target.store, target.recent, target.retention_days);
     let Some(mut plan) = Plan::from_event(event, received_at, retention_days) else {
         return Outcome::Ignored;
     };
-    plan.views = views;
+    plan.views = target.views;
     // Optimistic: assume the item holds nothing newer than what we last heard of it; a
     // rejection tells us what it holds.
     let contact_id = event.contact_id.as_str();
@@ -104,7 +114,7 @@ async fn send<S: ContactStore>(
 }
 
 /// The outcome of an event whose write went through, given the item before it.
-fn written(write: &Write<'_>, before: &Stored) -> Outcome {
+fn written(write: &Write<'_>, before: &StoredItem) -> Outcome {
     let facts_filled = write
         .facts
         .iter()
@@ -129,7 +139,7 @@ fn written(write: &Write<'_>, before: &Stored) -> Outcome {
 
 /// The item already has everything the event says (as the store answered, or as last heard): a
 /// redelivery when it holds an event of the same time, a late event otherwise.
-fn nothing_to_write(plan: &Plan, stored: &Stored) -> Outcome {
+fn nothing_to_write(plan: &Plan, stored: &StoredItem) -> Outcome {
     if stored.last_event_at == Some(plan.freshness.event_time) {
         Outcome::Duplicate {
             state: stored.state.clone(),

@@ -3,15 +3,24 @@
 //! tables are the one place each is declared: attributes, where events carry them, how they are
 //! read. The reader, the planner, the DynamoDB adapter and the tests all go through them.
 
-/// How a fact's value is read from its source field.
+/// How a value is read from its source field: the one description the reader, the tests and
+/// the hostile-input fields share. Every kind first passes the same checks (a string, not empty,
+/// at most [`crate::event::VALUE_MAX_CHARS`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub enum Read {
     /// A string, stored as received.
     Text,
     /// A string, upper-cased (`"Voice"` → `VOICE`).
     UpperCase,
-    /// An ISO-8601 instant; placeholders (`1970-01-01T…`) and unreadable values are unknown.
+    /// An ISO-8601 instant; placeholders (`1970-01-01T…`) are unknown, unreadable values damaged.
     Timestamp,
+    /// An ARN, stored as its last segment (the id): the item already has the instance ARN, and
+    /// a full ARN costs ~110 bytes of a 1 KB write unit.
+    Id,
+    /// `{level1: {arn}, …, level5: {arn}}`, stored as the id of the deepest level: the agent's
+    /// own group. Its parents are that group's path (one `DescribeUserHierarchyGroup` away), and
+    /// five ARNs (~550 bytes) would take an item past one write unit.
+    DeepestLevelId,
 }
 
 /// One fact of the table contract.
@@ -22,69 +31,69 @@ pub struct Fact {
     /// Its place in the event's `detail`, camelCase; keys are matched ignoring ASCII case, which
     /// covers PascalCase and the published spellings (`instanceARN`, `InstanceARN`).
     pub source: &'static [&'static str],
-    pub kind: Kind,
+    pub read: Read,
 }
 
-const fn fact(attribute: &'static str, source: &'static [&'static str], kind: Kind) -> Fact {
+const fn fact(attribute: &'static str, source: &'static [&'static str], read: Read) -> Fact {
     Fact {
         attribute,
         source,
-        kind,
+        read,
     }
 }
 
 /// Every fact, in the order the item's attributes are listed in the spec.
 pub const FACTS: [Fact; 16] = [
-    fact("channel", &["channel"], Kind::UpperCase),
-    fact("initiationMethod", &["initiationMethod"], Kind::Text),
-    fact("instanceArn", &["instanceArn"], Kind::Text),
-    fact("initialContactId", &["initialContactId"], Kind::Text),
-    fact("previousContactId", &["previousContactId"], Kind::Text),
-    fact("relatedContactId", &["relatedContactId"], Kind::Text),
+    fact("channel", &["channel"], Read::UpperCase),
+    fact("initiationMethod", &["initiationMethod"], Read::Text),
+    fact("instanceArn", &["instanceArn"], Read::Text),
+    fact("initialContactId", &["initialContactId"], Read::Text),
+    fact("previousContactId", &["previousContactId"], Read::Text),
+    fact("relatedContactId", &["relatedContactId"], Read::Text),
     fact(
         "initiationTimestamp",
         &["initiationTimestamp"],
-        Kind::Timestamp,
+        Read::Timestamp,
     ),
     fact(
         "connectedToSystemTimestamp",
         &["connectedToSystemTimestamp"],
-        Kind::Timestamp,
+        Read::Timestamp,
     ),
     fact(
         "disconnectTimestamp",
         &["disconnectTimestamp"],
-        Kind::Timestamp,
+        Read::Timestamp,
     ),
-    fact("disconnectReason", &["disconnectReason"], Kind::Text),
+    fact("disconnectReason", &["disconnectReason"], Read::Text),
     // Outbound voice: when the called party's greeting began and ended.
     fact(
         "greetingStartTimestamp",
         &["customerVoiceActivity", "greetingStartTimestamp"],
-        Kind::Timestamp,
+        Read::Timestamp,
     ),
     fact(
         "greetingEndTimestamp",
         &["customerVoiceActivity", "greetingEndTimestamp"],
-        Kind::Timestamp,
+        Read::Timestamp,
     ),
     // Outbound campaigns: how the call was answered, the campaign, why media failed.
     fact(
         "answeringMachineDetectionStatus",
         &["answeringMachineDetectionStatus"],
-        Kind::Text,
+        Read::Text,
     ),
-    fact("campaignId", &["campaign", "campaignId"], Kind::Text),
+    fact("campaignId", &["campaign", "campaignId"], Read::Text),
     fact(
         "potentialDisconnectIssue",
         &["disconnectDetails", "potentialDisconnectIssue"],
-        Kind::Text,
+        Read::Text,
     ),
     // The channel's subtype (`connect:SMS`, `connect:Guide`, …).
     fact(
         "channelSubtype",
         &["segmentAttributes", "connect:Subtype", "valueString"],
-        Kind::Text,
+        Read::Text,
     ),
 ];
 
@@ -95,6 +104,7 @@ pub const FACTS: [Fact; 16] = [
 /// the queue or agent, not to the contact: they move with the pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Place {
+    pub name: PlaceName,
     /// The ARN's attribute (and its source, under `parent`).
     pub arn: &'static str,
     /// The timestamp's attribute (and its source, under `parent`).
@@ -113,25 +123,78 @@ pub struct Detail {
     pub attribute: &'static str,
     /// Its key in the place's `parent` object.
     pub source: &'static str,
-    pub shape: DetailShape,
+    pub read: Read,
 }
 
+/// Which place: the queue or the agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DetailShape {
-    /// A string, stored as received.
-    Text,
-    /// An ARN, stored as its last segment (the id): the item already has the instance ARN, and
-    /// a full ARN costs ~110 bytes of a 1 KB write unit.
-    Id,
-    /// `{level1: {arn}, …, level5: {arn}}`, stored as the id of the deepest level: the agent's
-    /// own group. Its parents are that group's path (one `DescribeUserHierarchyGroup` away), and
-    /// five ARNs (~550 bytes) would take an item past one write unit.
-    DeepestLevelId,
+pub enum PlaceName {
+    Queue,
+    Agent,
+}
+
+/// Something of each place, by name.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Places<T> {
+    pub queue: T,
+    pub agent: T,
+}
+
+impl<T> Places<T> {
+    pub fn get(&self, name: PlaceName) -> &T {
+        match name {
+            PlaceName::Queue => &self.queue,
+            PlaceName::Agent => &self.agent,
+        }
+    }
+
+    pub fn get_mut(&mut self, name: PlaceName) -> &mut T {
+        match name {
+            PlaceName::Queue => &mut self.queue,
+            PlaceName::Agent => &mut self.agent,
+        }
+    }
+
+    pub fn map<U>(self, mut f: impl FnMut(T) -> U) -> Places<U> {
+        Places {
+            queue: f(self.queue),
+            agent: f(self.agent),
+        }
+    }
+
+    pub fn as_ref(&self) -> Places<&T> {
+        Places {
+            queue: &self.queue,
+            agent: &self.agent,
+        }
+    }
+
+    pub fn zip<U>(self, other: Places<U>) -> Places<(T, U)> {
+        Places {
+            queue: (self.queue, other.queue),
+            agent: (self.agent, other.agent),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        [&self.queue, &self.agent].into_iter()
+    }
+}
+
+/// The queue's, then the agent's.
+impl<T> IntoIterator for Places<T> {
+    type Item = T;
+    type IntoIter = std::array::IntoIter<T, 2>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        [self.queue, self.agent].into_iter()
+    }
 }
 
 /// The queue and the agent.
-pub const PLACES: [Place; 2] = [
-    Place {
+pub const PLACES: Places<Place> = Places {
+    queue: Place {
+        name: PlaceName::Queue,
         arn: "queueArn",
         since: "enqueueTimestamp",
         parent: "queueInfo",
@@ -139,10 +202,11 @@ pub const PLACES: [Place; 2] = [
         details: &[Detail {
             attribute: "queueType",
             source: "queueType",
-            shape: DetailShape::Text,
+            read: Read::Text,
         }],
     },
-    Place {
+    agent: Place {
+        name: PlaceName::Agent,
         arn: "agentArn",
         since: "connectedToAgentTimestamp",
         parent: "agentInfo",
@@ -151,16 +215,16 @@ pub const PLACES: [Place; 2] = [
             Detail {
                 attribute: "agentRoutingProfileId",
                 source: "routingProfileArn",
-                shape: DetailShape::Id,
+                read: Read::Id,
             },
             Detail {
                 attribute: "agentHierarchyGroupId",
                 source: "hierarchyGroups",
-                shape: DetailShape::DeepestLevelId,
+                read: Read::DeepestLevelId,
             },
         ],
     },
-];
+};
 
 /// Agent hierarchies have at most five levels.
 pub const HIERARCHY_LEVELS: usize = 5;
@@ -175,40 +239,6 @@ pub const TAGS_MAX_BYTES: usize = 256;
 
 /// The routing criteria's activation time, stored with the routing snapshot it belongs to.
 pub const ROUTING_ACTIVATION: &str = "routingActivationTimestamp";
-
-/// A live view (spec, "Live views"): a sparse index whose partition key attribute holds a
-/// place's ARN while the contact is in one of `states` and the place's pair is known; its sort
-/// key is the place's timestamp attribute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct View {
-    /// The index, and its partition key attribute.
-    pub index: &'static str,
-    pub attribute: &'static str,
-    /// Position in [`PLACES`] of the place it lists.
-    pub place: usize,
-    pub states: &'static [&'static str],
-}
-
-/// `queued`: who waits in which queue; `withAgent`: what each agent is handling.
-pub const VIEWS: [View; 2] = [
-    View {
-        index: "queued",
-        attribute: "queuedIn",
-        place: 0,
-        states: &["QUEUED"],
-    },
-    View {
-        index: "withAgent",
-        attribute: "withAgent",
-        place: 1,
-        states: &["CONNECTED_TO_AGENT", "PAUSED", "RESUMED"],
-    },
-];
-
-/// DynamoDB's limits on index key values, in bytes: a value over them would fail every write of
-/// the item, so such a contact is stored but not listed.
-pub const INDEX_PARTITION_KEY_MAX_BYTES: usize = 2_048;
-pub const INDEX_SORT_KEY_MAX_BYTES: usize = 1_024;
 
 /// One place as an event gives it: the ARN, and its timestamp when real.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -271,7 +301,7 @@ mod tests {
 
     #[test]
     fn places_are_not_facts() {
-        for place in &PLACES {
+        for place in PLACES.iter() {
             for fact in &FACTS {
                 assert_ne!(fact.attribute, place.arn);
                 assert_ne!(fact.attribute, place.since);

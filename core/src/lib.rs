@@ -4,14 +4,16 @@
 //! - [`facts`]: the table of write-once facts: attribute, source field, kind;
 //! - [`ordering`]: the spec's ordering rules as pure functions;
 //! - [`plan`]: what to write given what is stored;
-//! - [`apply`]: one event against the store, to its [`outcome`], helped by what is [`known`];
+//! - [`views`]: the live views' rules: which index lists an item, what a write settles;
+//! - [`apply`]: one event against the store, to its [`outcome`], helped by what is [`recent`];
 //! - [`store`]: the port to the table.
 
 pub mod apply;
 pub mod event;
 pub mod facts;
-pub mod known;
 pub mod ordering;
 pub mod outcome;
 pub mod plan;
+pub mod recent;
 pub mod store;
+pub mod views;

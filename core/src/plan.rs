@@ -1,27 +1,33 @@
 //! What to write for one event, given what the store holds: the bridge between the ordering
 //! rules and a conditional write. Pure: no I/O, no AWS types.
 //!
-//! An item has three independently ordered parts ("dimensions") and write-once facts:
+//! An item has independently ordered dimensions and write-once facts:
 //! - `state`, ordered by [`state_key`];
-//! - routing (`routingCriteriaIndex`, `routingSteps`), ordered by [`routing_key`];
+//! - routing (`routingCriteriaIndex`, `routingSteps`, `routingActivationTimestamp`), ordered by
+//!   [`routing_key`];
 //! - freshness (`lastEventAt`, `expiresAt`), ordered by the event time;
-//! - places (queue, agent) with what events say of them, each ordered by [`place_key`];
+//! - each place (queue, agent) with what events say of it, ordered by [`place_key`];
 //! - user tags, ordered by [`tags_key`];
 //! - facts, each written only if the item does not have it yet.
+//!
+//! The live views follow from these ([`crate::views`]); a write carries what they settle.
 //!
 //! The first write assumes the event is newer than anything stored (the common case: one
 //! request). If the store rejects it, it hands back the item as it was, and
 //! [`Plan::write_against`] keeps only the parts still newer, so the second write succeeds unless
-//! another writer changed the item in between. Every rejection removes at least one dimension,
-//! so the exchange ends after at most [`MAX_WRITES`] requests.
+//! another writer changed the item in between.
 
 use chrono::DateTime;
 
 use crate::event::{ContactEvent, EventType, RoutingStep};
-use crate::facts::{INDEX_PARTITION_KEY_MAX_BYTES, INDEX_SORT_KEY_MAX_BYTES, PLACES, Place, VIEWS};
+use crate::facts::{PLACES, Place, Places};
 use crate::ordering::{expires_at, place_key, routing_key, state_key, tags_key};
+use crate::views::{self, ViewChange, Views, listable};
 
-/// One write per dimension, plus the facts-only write, bounds the conflict loop.
+/// Writes one event may send before it fails as contended: the optimistic one, the one planned
+/// against the item a rejection returned, and two more for writers that changed the item in
+/// between (each rejection hands back the newer item). Contention beyond that is rare enough to
+/// leave to Lambda's retry.
 pub const MAX_WRITES: usize = 4;
 
 /// Everything one event could contribute to its item.
@@ -82,52 +88,35 @@ pub struct Freshness {
 
 /// The ordering keys and facts of the stored item, as far as the planner needs them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Stored {
+pub struct StoredItem {
     pub state: Option<String>,
     pub state_key: Option<u64>,
     pub routing_key: Option<u64>,
     pub last_event_at: Option<i64>,
     pub tags_key: Option<u64>,
-    /// The ordering key of each of [`PLACES`] the item has, in that order.
-    pub place_keys: [Option<u64>; PLACES.len()],
+    /// The ordering key of each place the item has.
+    pub place_keys: Places<Option<u64>>,
     /// Each place's ARN when its pair can be listed in a view ([`listable`]).
-    pub place_arns: [Option<String>; PLACES.len()],
-    /// The value of each of [`VIEWS`]' attributes the item has.
-    pub views: [Option<String>; VIEWS.len()],
+    pub listable_arns: Places<Option<String>>,
+    /// The view attributes the item has.
+    pub views: Views<Option<String>>,
     /// Attribute names of the facts the item has.
     pub facts: Vec<&'static str>,
 }
 
-impl Stored {
-    /// What each view attribute must hold for this item (spec, "Live views"): the place's ARN
-    /// while the state is one of the view's and the place's pair is known.
-    pub fn required_views(&self) -> [Option<String>; VIEWS.len()] {
-        VIEWS.map(|view| {
-            let in_state = self
-                .state
-                .as_deref()
-                .is_some_and(|state| view.states.contains(&state));
-            in_state
-                .then(|| self.place_arns.get(view.place).cloned().flatten())
-                .flatten()
-        })
+impl StoredItem {
+    /// What each view attribute must hold for this item ([`views::required`]).
+    pub fn required_views(&self) -> Views<Option<String>> {
+        views::required(self.state.as_deref(), &self.listable_arns)
     }
 }
 
-/// The ARN of a place pair that a view can list: its timestamp is real, and both fit DynamoDB's
-/// index key limits (a longer value would fail the write; the contact is just not listed).
-pub fn listable(arn: &str, since: Option<&str>) -> Option<String> {
-    let since = since?;
-    (arn.len() <= INDEX_PARTITION_KEY_MAX_BYTES && since.len() <= INDEX_SORT_KEY_MAX_BYTES)
-        .then(|| arn.to_owned())
-}
-
-/// A write that only sets view attributes: valid only while the item's state and places are
-/// still those it was computed from.
+/// What a write that only fixes view attributes was computed from: it is valid only while the
+/// item's state and places still have these keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pins {
+pub struct ViewBasis {
     pub state_key: Option<u64>,
-    pub place_keys: [Option<u64>; PLACES.len()],
+    pub place_keys: Places<Option<u64>>,
 }
 
 /// One conditional write: every part present is set, under the condition that each dimension
@@ -142,9 +131,9 @@ pub struct Write<'a> {
     pub tags: Option<&'a TagsChange>,
     pub facts: Vec<(&'static str, &'a str)>,
     /// View attributes to set (`Some`) or remove (`None`).
-    pub views: Vec<(&'static str, Option<String>)>,
+    pub views: Vec<ViewChange>,
     /// Set on a write that fixes views: its condition.
-    pub pins: Option<Pins>,
+    pub view_basis: Option<ViewBasis>,
 }
 
 /// How the freshness dimension guards a write.
@@ -169,7 +158,7 @@ impl<'a> Write<'a> {
             tags: None,
             facts: Vec::new(),
             views: Vec::new(),
-            pins: None,
+            view_basis: None,
         }
     }
 
@@ -183,7 +172,7 @@ impl<'a> Write<'a> {
     }
 
     /// The item after this write was applied to `before`.
-    pub fn applied_to(&self, mut before: Stored) -> Stored {
+    pub fn applied_to(&self, mut before: StoredItem) -> StoredItem {
         if let Some(change) = self.state {
             before.state = Some(change.state.to_owned());
             before.state_key = Some(change.key);
@@ -198,21 +187,12 @@ impl<'a> Write<'a> {
             before.tags_key = Some(change.key);
         }
         for change in &self.places {
-            if let Some(i) = place_index(change.place) {
-                if let Some(slot) = before.place_keys.get_mut(i) {
-                    *slot = Some(change.key);
-                }
-                if let Some(slot) = before.place_arns.get_mut(i) {
-                    *slot = listable(&change.arn, change.since.as_deref());
-                }
-            }
+            *before.place_keys.get_mut(change.place.name) = Some(change.key);
+            *before.listable_arns.get_mut(change.place.name) =
+                listable(&change.arn, change.since.as_deref());
         }
         for (attribute, value) in &self.views {
-            if let Some(slot) = VIEWS
-                .iter()
-                .position(|view| view.attribute == *attribute)
-                .and_then(|i| before.views.get_mut(i))
-            {
+            if let Some(slot) = before.views.by_attribute_mut(attribute) {
                 *slot = value.clone();
             }
         }
@@ -259,8 +239,8 @@ impl Plan {
                 expires_at: expires_at(event_time, retention_days),
             },
             places: PLACES
-                .iter()
-                .zip(&event.places)
+                .zip(event.places.as_ref())
+                .into_iter()
                 .filter_map(|(place, seen)| {
                     let seen = seen.as_ref()?;
                     let since_millis = seen
@@ -270,7 +250,7 @@ impl Plan {
                         .map(|since| since.timestamp_millis());
                     let details = seen.details.iter().flatten();
                     Some(PlaceChange {
-                        place: *place,
+                        place,
                         arn: seen.arn.clone(),
                         since: seen.since.clone(),
                         key: place_key(
@@ -298,19 +278,14 @@ impl Plan {
 
     /// The write that makes the item's view attributes what its state and places call for, when
     /// they are not; pinned to that state and those places.
-    pub fn view_fix<'a>(&'a self, stored: &Stored) -> Option<Write<'a>> {
+    pub fn view_fix<'a>(&'a self, stored: &StoredItem) -> Option<Write<'a>> {
         if !self.views {
             return None;
         }
-        let views: Vec<_> = VIEWS
-            .iter()
-            .zip(stored.views.iter().zip(stored.required_views()))
-            .filter(|(_, (now, required))| *now != required)
-            .map(|(view, (_, required))| (view.attribute, required))
-            .collect();
+        let views = views::fix(&stored.views, stored.required_views());
         (!views.is_empty()).then(|| Write {
             views,
-            pins: Some(Pins {
+            view_basis: Some(ViewBasis {
                 state_key: stored.state_key,
                 place_keys: stored.place_keys,
             }),
@@ -320,8 +295,8 @@ impl Plan {
 
     /// The write that brings `stored` up to date with this event, or `None` when the event has
     /// nothing newer than `stored` (a duplicate or stale event).
-    /// Against [`Stored::default()`] (nothing known) this is the optimistic first write.
-    pub fn write_against(&self, stored: &Stored) -> Option<Write<'_>> {
+    /// Against [`StoredItem::default()`] (nothing known) this is the optimistic first write.
+    pub fn write_against(&self, stored: &StoredItem) -> Option<Write<'_>> {
         let state = self
             .state
             .as_ref()
@@ -344,8 +319,9 @@ impl Plan {
             .places
             .iter()
             .filter(|change| {
-                place_index(change.place)
-                    .and_then(|i| stored.place_keys.get(i).copied().flatten())
+                stored
+                    .place_keys
+                    .get(change.place.name)
                     .is_none_or(|key| key < change.key)
             })
             .collect();
@@ -369,7 +345,7 @@ impl Plan {
             tags,
             facts,
             views: Vec::new(),
-            pins: None,
+            view_basis: None,
         };
         if !write.advances() && write.facts.is_empty() {
             return None;
@@ -381,32 +357,17 @@ impl Plan {
     }
 }
 
-/// The view attributes a write settles by itself: those whose state it sets, when that state is
-/// not the view's (removed) or the write also sets the view's place. Others are left to
+/// The view attributes a write settles by itself ([`views::settled_by`]); others are left to
 /// [`Plan::view_fix`], from the item the store returns.
-fn determined_views(write: &Write<'_>) -> Vec<(&'static str, Option<String>)> {
+fn determined_views(write: &Write<'_>) -> Vec<ViewChange> {
     let Some(state) = write.state else {
         return Vec::new();
     };
-    VIEWS
-        .iter()
-        .filter_map(|view| {
-            if !view.states.contains(&state.state) {
-                return Some((view.attribute, None));
-            }
-            let place = PLACES.get(view.place)?;
-            let change = write.places.iter().find(|change| change.place == *place)?;
-            Some((
-                view.attribute,
-                listable(&change.arn, change.since.as_deref()),
-            ))
-        })
-        .collect()
-}
-
-/// The position of `place` in [`PLACES`].
-pub fn place_index(place: Place) -> Option<usize> {
-    PLACES.iter().position(|known| *known == place)
+    let mut places = Places::default();
+    for change in &write.places {
+        *places.get_mut(change.place.name) = Some((change.arn.as_str(), change.since.as_deref()));
+    }
+    views::settled_by(state.state, &places)
 }
 
 fn guarded(freshness: Freshness, moves_state_or_routing: bool) -> (Freshness, Guard) {
@@ -434,7 +395,7 @@ mod tests {
             event_type,
             time: Some(time),
             facts: Facts::of([("channel", "VOICE")]),
-            places: [None, None],
+            places: Places::default(),
             routing: None,
             tags: None,
             damaged: Vec::new(),
@@ -445,24 +406,24 @@ mod tests {
         Plan::from_event(&event(event_type, time), T, 90).expect("known type")
     }
 
-    fn stored_after(plan: &Plan) -> Stored {
-        Stored {
+    fn stored_after(plan: &Plan) -> StoredItem {
+        StoredItem {
             state: plan.state.as_ref().map(|s| s.state.to_owned()),
             state_key: plan.state.as_ref().map(|s| s.key),
             routing_key: plan.routing.as_ref().map(|r| r.key),
             last_event_at: Some(plan.freshness.event_time),
             tags_key: plan.tags.as_ref().map(|t| t.key),
-            place_keys: [None, None],
-            place_arns: [None, None],
-            views: [None, None],
             facts: plan.facts.iter().map(|(name, _)| *name).collect(),
+            ..StoredItem::default()
         }
     }
 
     #[test]
     fn an_event_for_a_new_contact_writes_everything_in_one_request() {
         let queued = plan(EventType::Lifecycle(Lifecycle::Queued), T);
-        let write = queued.write_against(&Stored::default()).expect("a write");
+        let write = queued
+            .write_against(&StoredItem::default())
+            .expect("a write");
         assert_eq!(write.state.map(|s| s.state), Some("QUEUED"));
         assert_eq!(write.freshness.map(|f| f.1), Some(Guard::NotOlder));
         assert_eq!(write.facts, vec![("channel", "VOICE")]);
@@ -524,7 +485,9 @@ mod tests {
     #[test]
     fn an_event_that_carries_no_state_is_applied_only_if_it_is_the_latest() {
         let update = plan(EventType::ContactDataUpdated, T + 10);
-        let write = update.write_against(&Stored::default()).expect("a write");
+        let write = update
+            .write_against(&StoredItem::default())
+            .expect("a write");
         assert_eq!(write.freshness.map(|f| f.1), Some(Guard::Newer));
         assert_eq!(update.write_against(&stored_after(&update)), None);
     }
@@ -567,7 +530,7 @@ mod tests {
     fn a_contact_moved_to_another_queue_is_where_the_latest_real_timestamp_says() {
         let at = |queue: &str, since: Option<&str>| {
             let mut queued = event(EventType::Lifecycle(Lifecycle::Queued), T);
-            queued.places[0] = Some(crate::facts::PlaceSeen {
+            queued.places.queue = Some(crate::facts::PlaceSeen {
                 arn: queue.into(),
                 since: since.map(str::to_owned),
                 details: vec![None],
@@ -578,7 +541,7 @@ mod tests {
         let moved = at("arn:queue/b", Some("2024-05-06T10:02:00.000Z"));
         let arn_only = at("arn:queue/c", None);
         let mut stored = stored_after(&moved);
-        stored.place_keys[0] = moved.places.first().map(|p| p.key);
+        stored.place_keys.queue = moved.places.first().map(|p| p.key);
         // The earlier queue, arriving late, is not where the contact is.
         assert!(
             first
@@ -593,7 +556,7 @@ mod tests {
         );
         // The later queue replaces the earlier one.
         let mut stored = stored_after(&first);
-        stored.place_keys[0] = first.places.first().map(|p| p.key);
+        stored.place_keys.queue = first.places.first().map(|p| p.key);
         let write = moved.write_against(&stored).expect("a write");
         assert_eq!(
             write.places.first().map(|p| p.arn.as_str()),

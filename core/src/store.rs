@@ -2,16 +2,16 @@
 
 use std::future::Future;
 
-use crate::plan::{Stored, Write};
+use crate::plan::{StoredItem, Write};
 
 /// What the store answered to a [`Write`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WriteOutcome {
     /// The write was applied; `before` is the item as it was (empty for a new contact).
-    Written { before: Stored },
+    Written { before: StoredItem },
     /// A dimension of the write was not newer than the stored one: nothing was written.
     /// `current` is the item as the store holds it, to plan again without reading.
-    Rejected { current: Stored },
+    Rejected { current: StoredItem },
 }
 
 /// What the store answered, how many times it had to retry to get that answer (throttling,

@@ -4,8 +4,8 @@
 #![no_main]
 
 use contact_state_core::event::parse;
-use contact_state_core::facts;
-use contact_state_core::plan::{Plan, Stored};
+use contact_state_core::facts::{self, Places};
+use contact_state_core::plan::{Plan, StoredItem};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|payload: &[u8]| {
@@ -28,32 +28,34 @@ fuzz_target!(|payload: &[u8]| {
         for state_key in keys {
             for routing_key in keys {
                 for last_event_at in times {
-                    let stored = Stored {
-                        state: None,
+                    let stored = StoredItem {
                         state_key,
                         routing_key,
                         last_event_at,
                         tags_key: state_key,
-                        place_keys: [state_key, routing_key],
-                        place_arns: [None, None],
-                        views: [None, None],
-                        facts: Vec::new(),
+                        place_keys: Places {
+                            queue: state_key,
+                            agent: routing_key,
+                        },
+                        ..StoredItem::default()
                     };
                     let _ = plan.write_against(&stored);
                 }
             }
         }
         // An item ahead on every dimension with every fact needs nothing from any event.
-        let ahead = Stored {
+        let ahead = StoredItem {
             state: None,
             state_key: Some(u64::MAX),
             routing_key: Some(u64::MAX),
             last_event_at: Some(i64::MAX),
             tags_key: Some(u64::MAX),
-            place_keys: [Some(u64::MAX), Some(u64::MAX)],
-            place_arns: [None, None],
-            views: [None, None],
+            place_keys: Places {
+                queue: Some(u64::MAX),
+                agent: Some(u64::MAX),
+            },
             facts: facts::attributes().collect(),
+            ..StoredItem::default()
         };
         assert_eq!(plan.write_against(&ahead), None);
     }

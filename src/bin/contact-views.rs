@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime};
 
 use aws_config::BehaviorVersion;
 use clap::{Parser, Subcommand};
-use connect_contact_state::facts::VIEWS;
-use connect_contact_state::views::{self, Listing};
+use connect_contact_state::view_reader::{self, Listing};
+use connect_contact_state::views::VIEWS;
 
 #[derive(Parser)]
 #[command(
@@ -66,12 +66,11 @@ async fn main() -> ExitCode {
     let horizon =
         (args.horizon_hours > 0.0).then(|| Duration::from_secs_f64(args.horizon_hours * 3_600.0));
     let now = SystemTime::now();
-    let [queued, with_agent] = &VIEWS;
     let (view, arn, place) = match &args.what {
-        What::Queues { queue } => (queued, queue.as_deref(), "queue"),
-        What::Agents { agent } => (with_agent, agent.as_deref(), "agent"),
+        What::Queues { queue } => (&VIEWS.queued, queue.as_deref(), "queue"),
+        What::Agents { agent } => (&VIEWS.with_agent, agent.as_deref(), "agent"),
         What::Contact { contact_id } => {
-            return match views::contact(&client, &args.table, contact_id).await {
+            return match view_reader::contact(&client, &args.table, contact_id).await {
                 Ok(Some(item)) if args.json => print_json(&item),
                 Ok(Some(item)) => {
                     for (name, value) in item {
@@ -87,7 +86,7 @@ async fn main() -> ExitCode {
             };
         }
     };
-    match views::read(&client, &args.table, view, arn, now, horizon).await {
+    match view_reader::read(&client, &args.table, view, arn, now, horizon).await {
         Ok(listing) if args.json => print_json(&listing),
         Ok(listing) => print_table(&listing, place),
         Err(error) => fail(&error),
@@ -95,7 +94,7 @@ async fn main() -> ExitCode {
 }
 
 fn print_table(listing: &Listing, place: &str) -> ExitCode {
-    print!("{}", views::render(listing, place));
+    print!("{}", view_reader::render(listing, place));
     ExitCode::SUCCESS
 }
 

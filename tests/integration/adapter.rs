@@ -12,9 +12,10 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditi
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use connect_contact_state::dynamodb::DynamoDbStore;
 use connect_contact_state::event::RoutingStep;
-use connect_contact_state::facts::PLACES;
+use connect_contact_state::facts::{PLACES, Places};
 use connect_contact_state::plan::{
-    Freshness, Guard, Pins, PlaceChange, RoutingChange, StateChange, Stored, TagsChange, Write,
+    Freshness, Guard, PlaceChange, RoutingChange, StateChange, StoredItem, TagsChange, ViewBasis,
+    Write,
 };
 use connect_contact_state::store::{ContactStore, WriteOutcome};
 
@@ -72,7 +73,7 @@ async fn a_write_is_one_conditional_update_item_guarding_every_dimension_it_move
         key: 1_000_002,
     };
     let queue = PlaceChange {
-        place: PLACES[0],
+        place: PLACES.queue,
         arn: "arn:q".into(),
         since: Some("2024-05-06T10:00:05.500Z".into()),
         details: vec![Some("STANDARD".into())],
@@ -97,14 +98,14 @@ async fn a_write_is_one_conditional_update_item_guarding_every_dimension_it_move
         tags: Some(&tags),
         facts: vec![("channel", "VOICE")],
         views: vec![("queuedIn", Some("arn:q".into())), ("withAgent", None)],
-        pins: None,
+        view_basis: None,
     };
     let (store, sent) = store_answering(false, HashMap::new());
     let answer = store.write(&write).await.expect("written");
     assert_eq!(
         answer.outcome,
         WriteOutcome::Written {
-            before: Stored::default()
+            before: StoredItem::default()
         }
     );
     let sent = sent.lock().unwrap();
@@ -241,9 +242,12 @@ async fn a_facts_only_write_has_no_condition_and_an_event_that_is_the_latest_is_
 async fn a_view_fix_sets_and_removes_view_attributes_pinned_to_state_and_places() {
     let fix = Write {
         views: vec![("queuedIn", None), ("withAgent", Some("arn:a".into()))],
-        pins: Some(Pins {
+        view_basis: Some(ViewBasis {
             state_key: Some(400_000_000_000),
-            place_keys: [Some(7), None],
+            place_keys: Places {
+                queue: Some(7),
+                agent: None,
+            },
         }),
         ..Write::nothing("c-1")
     };
@@ -283,16 +287,12 @@ async fn a_rejected_write_hands_back_the_item_as_stored() {
     assert_eq!(
         answer.outcome,
         WriteOutcome::Rejected {
-            current: Stored {
+            current: StoredItem {
                 state: Some("COMPLETED".into()),
                 state_key: Some(700_000_000_000),
-                routing_key: None,
-                tags_key: None,
                 last_event_at: Some(1_714_989_700),
-                place_keys: [None, None],
-                place_arns: [None, None],
-                views: [None, None],
                 facts: vec!["channel"],
+                ..StoredItem::default()
             }
         }
     );

@@ -61,8 +61,8 @@ proptest! {
         for item in [run(&events), run_in_fresh_environments(&events)] {
             let stored = item.stored();
             prop_assert_eq!(&item.views, &stored.required_views(), "{:?}", item);
-            let queued = item.state.as_deref() == Some("QUEUED") && item.places[0].is_some();
-            prop_assert_eq!(item.views[0].is_some(), queued, "{:?}", item);
+            let queued = item.state.as_deref() == Some("QUEUED") && item.places.queue.is_some();
+            prop_assert_eq!(item.views.queued.is_some(), queued, "{:?}", item);
         }
     }
 

@@ -1,9 +1,12 @@
 //! What a million events cost, measured: the real binary (4 instances, as Lambda scales out) on a
-//! shuffled, duplicated stream of whole contact lifecycles against DynamoDB Local. Requests,
+//! stream of whole contact lifecycles against DynamoDB Local with the template's own indexes, in
+//! live order (event time, jitter, some late and redelivered: what users' bills come from) or
+//! shuffled and redelivered (the worst case for ordering, not for cost). Requests,
 //! write units (from `ReturnConsumedCapacity`, via the log line), log bytes (the binary's real
 //! output), item sizes (the final table) and CPU per invocation (/proc), priced with the list
-//! prices below. `make test` holds the goals on 300 contacts; `make bench` prints the table for
-//! 2,000 contacts with the release binary (`CONTACT_STATE_BINARY`, `COST_CONTACTS`).
+//! prices below. `make test` holds the goals on 300 shuffled contacts; `make bench` prints both
+//! streams for 2,000 contacts with the release binary (`CONTACT_STATE_BINARY`, `COST_CONTACTS`,
+//! `COST_LIVE_VIEWS`), and `bench:` lines for docs/performance.md.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,12 +16,12 @@ use connect_contact_state::dynamodb::item_size;
 use local_lambda::RuntimeApi;
 use serde_json::Value;
 
-use crate::support::corpus::{REALISTIC, lifecycle_with, stream, uuid};
+use crate::support::corpus::{REALISTIC, lifecycle_with, live_stream, stream, uuid};
 use crate::support::{
     BINARY, RETENTION_DAYS, Table, concurrently, endpoint, fresh_table, spawn_logged,
 };
 
-/// List prices, us-east-1, as of 2026-11 (README, "What it costs").
+/// List prices, us-east-1, as of 2026-11 (docs/performance.md, "Prices").
 const LAMBDA_PER_MILLION_REQUESTS: f64 = 0.20;
 /// arm64, per GB-second.
 const LAMBDA_ARM64_PER_GB_SECOND: f64 = 0.000_013_333_4;
@@ -63,12 +66,33 @@ fn cpu_ns(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-/// Runs `contacts` lifecycles, shuffled and partly redelivered, through `instances` processes.
-async fn measure(table: &Table, contacts: u64, instances: usize) -> Figures {
+/// The order a stream is delivered in.
+#[derive(Clone, Copy, Debug)]
+enum Order {
+    /// Event time, jitter, 3% late, 5% redelivered ([`live_stream`]).
+    Live,
+    /// Shuffled, a third redelivered ([`stream`]).
+    Shuffled,
+}
+
+impl Order {
+    fn name(self) -> &'static str {
+        match self {
+            Order::Live => "live order",
+            Order::Shuffled => "shuffled",
+        }
+    }
+}
+
+/// Runs `contacts` lifecycles, delivered in `order`, through `instances` processes.
+async fn measure(table: &Table, contacts: u64, instances: usize, order: Order) -> Figures {
     let lifecycles: Vec<_> = (0..contacts)
         .map(|n| lifecycle_with(&uuid(&format!("cost-{n}")), n * 104_729 + 17, &REALISTIC))
         .collect();
-    let events = stream(&lifecycles, 23);
+    let events = match order {
+        Order::Live => live_stream(&lifecycles, 23),
+        Order::Shuffled => stream(&lifecycles, 23),
+    };
     let deliveries = events.len();
     let api = Arc::new(
         RuntimeApi::start(Duration::from_secs(10))
@@ -240,7 +264,7 @@ fn report(figures: &Figures, cpu_ms: f64) -> Cost {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_million_events_cost_at_most_a_dollar_and_five_cents_on_demand() {
     let table = fresh_table().await;
-    let figures = measure(&table, 300, 4).await;
+    let figures = measure(&table, 300, 4, Order::Shuffled).await;
     let cost = report(&figures, CPU_GOAL_MS);
     let n = figures.deliveries as f64;
     assert!(
@@ -260,7 +284,8 @@ async fn a_million_events_cost_at_most_a_dollar_and_five_cents_on_demand() {
     );
 }
 
-/// `make bench`: the same on `COST_CONTACTS` contacts (default 2,000: about 13,000 deliveries).
+/// `make bench`: both streams on `COST_CONTACTS` contacts (default 2,000: about 14,000
+/// deliveries), each on a fresh table, with `bench:` lines for docs/performance.md.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a benchmark: run with `make bench`"]
 async fn cost_per_million_events() {
@@ -268,7 +293,68 @@ async fn cost_per_million_events() {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(2_000);
-    let table = fresh_table().await;
-    let figures = measure(&table, contacts, 4).await;
-    report(&figures, figures.cpu_per_invocation_ms);
+    let views = std::env::var("COST_LIVE_VIEWS").unwrap_or_else(|_| "on".into());
+    for order in [Order::Live, Order::Shuffled] {
+        println!(
+            "\n-- {} ({contacts} contacts, live views {views})",
+            order.name()
+        );
+        let table = fresh_table().await;
+        let figures = measure(&table, contacts, 4, order).await;
+        let cost = report(&figures, figures.cpu_per_invocation_ms);
+        let n = figures.deliveries as f64;
+        let key = format!("{}, views {views}", order.name());
+        let mean_log = figures.log_bytes.iter().sum::<usize>() as f64 / n;
+        for (what, value) in [
+            ("deliveries", format!("{}", figures.deliveries)),
+            (
+                "requests per delivery",
+                format!("{:.3}", figures.requests as f64 / n),
+            ),
+            (
+                "write units per delivery",
+                format!("{:.3}", figures.write_units as f64 / n),
+            ),
+            (
+                "write units per contact",
+                format!("{:.2}", figures.write_units as f64 / contacts as f64),
+            ),
+            (
+                "log bytes per delivery (p50 / p99 / mean)",
+                format!(
+                    "{} / {} / {mean_log:.0}",
+                    percentile(&figures.log_bytes, 50),
+                    percentile(&figures.log_bytes, 99)
+                ),
+            ),
+            (
+                "item size, bytes (p50 / p99 / max)",
+                format!(
+                    "{} / {} / {}",
+                    percentile(&figures.item_sizes, 50),
+                    percentile(&figures.item_sizes, 99),
+                    figures.item_sizes.last().copied().unwrap_or(0)
+                ),
+            ),
+            (
+                "CPU per invocation, ms",
+                format!("{:.3}", figures.cpu_per_invocation_ms),
+            ),
+            (
+                "$ per million events, on-demand",
+                format!("{:.3}", cost.on_demand()),
+            ),
+            (
+                "$ per million events, provisioned at 70%",
+                format!("{:.3}", cost.provisioned()),
+            ),
+            (
+                "of which DynamoDB writes, on-demand",
+                format!("{:.3}", cost.dynamodb_on_demand),
+            ),
+            ("of which logs", format!("{:.3}", cost.logs)),
+        ] {
+            println!("bench: cost | {key} | {what} | {value}");
+        }
+    }
 }

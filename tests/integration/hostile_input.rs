@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::support::memory::MemoryStore;
 use crate::support::{RETENTION_DAYS, endpoint, fresh_table, spawn_function_for};
 use connect_contact_state::event;
-use connect_contact_state::facts::{DetailShape, FACTS, Kind, PLACES};
+use connect_contact_state::facts::{FACTS, PLACES, Read};
 use connect_contact_state::handler::Handler;
 use connect_contact_state::outcome::Outcome;
 use local_lambda::RuntimeApi;
@@ -42,9 +42,11 @@ fn full_event() -> Value {
         }
     });
     for fact in &FACTS {
-        let value = match fact.kind {
-            Kind::Timestamp => json!("2024-05-06T10:00:01.000Z"),
-            Kind::Text | Kind::UpperCase => json!(format!("{}-value", fact.attribute)),
+        let value = match fact.read {
+            Read::Timestamp => json!("2024-05-06T10:00:01.000Z"),
+            Read::Text | Read::UpperCase | Read::Id | Read::DeepestLevelId => {
+                json!(format!("{}-value", fact.attribute))
+            }
         };
         let (leaf, parents) = fact.source.split_last().expect("a path");
         let mut at = &mut event["detail"];
@@ -56,16 +58,16 @@ fn full_event() -> Value {
         }
         at[*leaf] = value;
     }
-    for place in &PLACES {
+    for place in PLACES.iter() {
         event["detail"][place.parent] = json!({
             place.arn: format!("arn:{}", place.arn),
             place.since: "2024-05-06T10:00:02.000Z",
         });
         for detail in place.details {
-            event["detail"][place.parent][detail.source] = match detail.shape {
-                DetailShape::Text => json!("STANDARD"),
-                DetailShape::Id => json!(format!("arn:{}/id", detail.source)),
-                DetailShape::DeepestLevelId => json!({"level1": {"arn": "arn:agent-group/g1"}}),
+            event["detail"][place.parent][detail.source] = match detail.read {
+                Read::Text | Read::UpperCase | Read::Timestamp => json!("STANDARD"),
+                Read::Id => json!(format!("arn:{}/id", detail.source)),
+                Read::DeepestLevelId => json!({"level1": {"arn": "arn:agent-group/g1"}}),
             };
         }
     }

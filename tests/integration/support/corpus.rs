@@ -411,3 +411,29 @@ pub fn stream(lifecycles: &[Vec<Vec<u8>>], seed: u64) -> Vec<Vec<u8>> {
     Rng::new(seed).shuffle(&mut stream);
     stream
 }
+
+/// The stream as Connect delivers it live, which is what users' bills come from: every event in
+/// order of its event time with a small delivery jitter (up to 2 s, so events of one second and
+/// of neighbouring seconds swap), 3% of events late by 5 s to 5 min, and 5% delivered again
+/// 1–30 s after the first copy.
+pub fn live_stream(lifecycles: &[Vec<Vec<u8>>], seed: u64) -> Vec<Vec<u8>> {
+    let mut rng = Rng::new(seed ^ 0x11FE);
+    let mut timed: Vec<(u64, Vec<u8>)> = Vec::new();
+    for event in lifecycles.iter().flatten() {
+        let envelope: Value = serde_json::from_slice(event).expect("an event");
+        let time = chrono::DateTime::parse_from_rfc3339(envelope["time"].as_str().expect("time"))
+            .expect("a time")
+            .timestamp_millis() as u64;
+        let delay = if rng.chance(3) {
+            5_000 + rng.below(295_000)
+        } else {
+            rng.below(2_000)
+        };
+        timed.push((time + delay, event.clone()));
+        if rng.chance(5) {
+            timed.push((time + delay + 1_000 + rng.below(29_000), event.clone()));
+        }
+    }
+    timed.sort_by_key(|(at, _)| *at);
+    timed.into_iter().map(|(_, event)| event).collect()
+}

@@ -7,9 +7,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use connect_contact_state::event::RoutingStep;
-use connect_contact_state::facts::VIEWS;
-use connect_contact_state::plan::{Guard, Stored, Write, listable, place_index};
+use connect_contact_state::facts::Places;
+use connect_contact_state::plan::{Guard, StoredItem, Write};
 use connect_contact_state::store::{Answer, ContactStore, StoreError, WriteOutcome};
+use connect_contact_state::views::{Views, listable};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemoryItem {
@@ -22,19 +23,19 @@ pub struct MemoryItem {
     pub last_event_at: Option<i64>,
     pub expires_at: Option<i64>,
     /// Per place: (ARN, timestamp, key).
-    pub places: [Option<(String, Option<String>, u64)>; 2],
+    pub places: Places<Option<(String, Option<String>, u64)>>,
     /// Per place: its details, as the place's write left them.
-    pub details: [Vec<Option<String>>; 2],
+    pub details: Places<Vec<Option<String>>>,
     /// User tags and their key.
     pub tags: Option<(Vec<(String, String)>, u64)>,
-    /// The view attributes (`queuedIn`, `withAgent`), in the order of `VIEWS`.
-    pub views: [Option<String>; 2],
+    /// The view attributes (`queuedIn`, `withAgent`).
+    pub views: Views<Option<String>>,
     pub facts: Vec<(&'static str, String)>,
 }
 
 impl MemoryItem {
-    pub fn stored(&self) -> Stored {
-        Stored {
+    pub fn stored(&self) -> StoredItem {
+        StoredItem {
             state: self.state.clone(),
             state_key: self.state_key,
             routing_key: self.routing_key,
@@ -42,9 +43,9 @@ impl MemoryItem {
             tags_key: self.tags.as_ref().map(|(_, key)| *key),
             place_keys: self
                 .places
-                .each_ref()
+                .as_ref()
                 .map(|place| place.as_ref().map(|(_, _, key)| *key)),
-            place_arns: self.places.each_ref().map(|place| {
+            listable_arns: self.places.as_ref().map(|place| {
                 place
                     .as_ref()
                     .and_then(|(arn, since, _)| listable(arn, since.as_deref()))
@@ -59,18 +60,17 @@ impl MemoryItem {
         write.state.is_none_or(|s| newer(self.state_key, s.key))
             && write.routing.is_none_or(|r| newer(self.routing_key, r.key))
             && write.places.iter().all(|change| {
-                place_index(change.place)
-                    .and_then(|i| self.places.get(i))
-                    .is_some_and(|stored| {
-                        stored.as_ref().is_none_or(|(_, _, key)| *key <= change.key)
-                    })
+                self.places
+                    .get(change.place.name)
+                    .as_ref()
+                    .is_none_or(|(_, _, key)| *key <= change.key)
             })
             && write
                 .tags
                 .is_none_or(|change| self.tags.as_ref().is_none_or(|(_, key)| *key <= change.key))
-            && write.pins.as_ref().is_none_or(|pins| {
+            && write.view_basis.as_ref().is_none_or(|basis| {
                 let stored = self.stored();
-                stored.state_key == pins.state_key && stored.place_keys == pins.place_keys
+                stored.state_key == basis.state_key && stored.place_keys == basis.place_keys
             })
             && write.freshness.is_none_or(|(f, guard)| {
                 self.last_event_at.is_none_or(|at| match guard {
@@ -115,23 +115,16 @@ impl ContactStore for MemoryStore {
             item.expires_at = Some(freshness.expires_at);
         }
         for change in &write.places {
-            if let Some(slot) = place_index(change.place).and_then(|i| item.places.get_mut(i)) {
-                let since = change.since.clone().or_else(|| {
-                    // An ARN alone replaces only an ARN alone (its key is lower than any pair's).
-                    slot.as_ref().and_then(|(_, since, _)| since.clone())
-                });
-                *slot = Some((change.arn.clone(), since, change.key));
-            }
-            if let Some(slot) = place_index(change.place).and_then(|i| item.details.get_mut(i)) {
-                *slot = change.details.clone();
-            }
+            let slot = item.places.get_mut(change.place.name);
+            let since = change.since.clone().or_else(|| {
+                // An ARN alone replaces only an ARN alone (its key is lower than any pair's).
+                slot.as_ref().and_then(|(_, since, _)| since.clone())
+            });
+            *slot = Some((change.arn.clone(), since, change.key));
+            *item.details.get_mut(change.place.name) = change.details.clone();
         }
         for (attribute, value) in &write.views {
-            if let Some(slot) = VIEWS
-                .iter()
-                .position(|view| view.attribute == *attribute)
-                .and_then(|i| item.views.get_mut(i))
-            {
+            if let Some(slot) = item.views.by_attribute_mut(attribute) {
                 *slot = value.clone();
             }
         }

@@ -20,7 +20,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use connect_contact_state::dynamodb::DynamoDbStore;
 use connect_contact_state::handler::Handler;
 use connect_contact_state::outcome::Report;
-use connect_contact_state::plan::Stored;
+use connect_contact_state::plan::StoredItem;
 use connect_contact_state::store::ContactStore;
 use local_lambda::{RuntimeApi, spawn_function};
 use tokio::process::Child;
@@ -209,7 +209,7 @@ pub fn event(contact_id: &str, event_type: &str, time: i64, detail: serde_json::
 
 /// The item's ordering keys and facts, as the planner sees them (read by the adapter's own
 /// reader): an event whose plan has nothing to write against them is reflected in the item.
-pub fn stored(item: &Item) -> Stored {
+pub fn stored(item: &Item) -> StoredItem {
     connect_contact_state::dynamodb::stored(Some(item.clone())).expect("a readable item")
 }
 

@@ -22,58 +22,39 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use clap::Parser;
 use local_lambda::{RuntimeApi, spawn_function};
 
+/// Runs the real `contact-state` binary behind a local Lambda Runtime API.
+#[derive(Parser)]
+#[command(name = "local-lambda")]
 struct Args {
+    /// Keep the function running; the Runtime API's address also answers Lambda's Invoke API.
+    #[arg(long)]
     serve: bool,
+    /// Start the function this many times and print init and invocation medians.
+    #[arg(long = "bench-cold-start", value_name = "RUNS")]
     bench_runs: Option<usize>,
+    /// The function's binary.
+    #[arg(long, value_name = "PATH")]
     function: PathBuf,
+    /// The table it writes (TABLE_NAME).
+    #[arg(long, value_name = "NAME")]
     table: String,
+    /// Event files whose name starts with this must be refused.
+    #[arg(
+        long = "expect-refused",
+        value_name = "PREFIX",
+        default_value = "refused-"
+    )]
     refused_prefix: String,
+    /// Event files, sent in turn.
     events: Vec<PathBuf>,
-}
-
-fn args() -> Result<Args, String> {
-    let mut args = std::env::args().skip(1);
-    let (mut function, mut table, mut refused_prefix) = (None, None, "refused-".to_owned());
-    let mut events = Vec::new();
-    let mut serve = false;
-    let mut bench_runs = None;
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--serve" => serve = true,
-            "--bench-cold-start" => {
-                bench_runs = Some(
-                    args.next()
-                        .and_then(|runs| runs.parse().ok())
-                        .ok_or("--bench-cold-start takes a number of runs")?,
-                )
-            }
-            "--function" => function = args.next().map(PathBuf::from),
-            "--table" => table = args.next(),
-            "--expect-refused" => refused_prefix = args.next().unwrap_or_default(),
-            _ => events.push(PathBuf::from(arg)),
-        }
-    }
-    Ok(Args {
-        serve,
-        bench_runs,
-        function: function.ok_or("--function PATH is required")?,
-        table: table.ok_or("--table NAME is required")?,
-        refused_prefix,
-        events,
-    })
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = match args() {
-        Ok(args) => args,
-        Err(usage) => {
-            eprintln!("local-lambda: {usage}");
-            return ExitCode::from(2);
-        }
-    };
+    let args = Args::parse();
     match run(&args).await {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,

@@ -13,7 +13,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::plan::Stored;
+use crate::plan::StoredItem;
 
 /// Contacts remembered: a few hundred bytes each.
 pub const CAPACITY: usize = 2_048;
@@ -21,27 +21,27 @@ pub const CAPACITY: usize = 2_048;
 pub const MAX_AGE: Duration = Duration::from_secs(300);
 
 #[derive(Default)]
-pub struct Known {
+pub struct RecentItems {
     inner: Mutex<Images>,
 }
 
 #[derive(Default)]
 struct Images {
-    by_contact: HashMap<String, (Stored, Instant)>,
+    by_contact: HashMap<String, (StoredItem, Instant)>,
     /// Contact ids in the order they were remembered, for eviction (may hold stale entries).
     order: VecDeque<(String, Instant)>,
 }
 
-impl Known {
+impl RecentItems {
     /// The last image of `contact_id` still trusted, if any.
-    pub fn get(&self, contact_id: &str) -> Option<Stored> {
+    pub fn get(&self, contact_id: &str) -> Option<StoredItem> {
         let images = self.inner.lock().ok()?;
         let (stored, at) = images.by_contact.get(contact_id)?;
         (at.elapsed() < MAX_AGE).then(|| stored.clone())
     }
 
     /// Remembers `stored` as what the table holds for `contact_id` now.
-    pub fn remember(&self, contact_id: &str, stored: Stored) {
+    pub fn remember(&self, contact_id: &str, stored: StoredItem) {
         let Ok(mut images) = self.inner.lock() else {
             return;
         };
@@ -77,16 +77,16 @@ impl Known {
 mod tests {
     use super::*;
 
-    fn image(state_key: u64) -> Stored {
-        Stored {
+    fn image(state_key: u64) -> StoredItem {
+        StoredItem {
             state_key: Some(state_key),
-            ..Stored::default()
+            ..StoredItem::default()
         }
     }
 
     #[test]
     fn the_last_image_of_a_contact_is_recalled() {
-        let known = Known::default();
+        let known = RecentItems::default();
         known.remember("c-1", image(1));
         known.remember("c-1", image(2));
         assert_eq!(known.get("c-1"), Some(image(2)));
@@ -97,7 +97,7 @@ mod tests {
 
     #[test]
     fn at_most_capacity_contacts_are_remembered_the_oldest_going_first() {
-        let known = Known::default();
+        let known = RecentItems::default();
         for n in 0..CAPACITY + 10 {
             known.remember(&format!("c-{n}"), image(n as u64));
         }

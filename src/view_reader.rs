@@ -1,4 +1,4 @@
-//! Reading the live views (spec, "Live views") and one contact, for `contact-views`: who waits in
+//! Reading the live views (docs/contract.md, "Live views") and one contact, for `contact-views`: who waits in
 //! which queue, in arrival order; what each agent is handling; one item, readable. Only the
 //! indexes are read (a view lists a few hundred contacts at most), never the table by Scan.
 
@@ -9,8 +9,9 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
+use serde_dynamo::aws_sdk_dynamodb_1::from_item;
 
-use contact_state_core::facts::{PLACES, View};
+use contact_state_core::views::View;
 
 type Item = std::collections::HashMap<String, AttributeValue>;
 
@@ -73,47 +74,38 @@ pub async fn read(
     now: SystemTime,
     horizon: Option<Duration>,
 ) -> Result<Listing, ReadError> {
-    let since_attribute = PLACES.get(view.place).map_or("", |place| place.since);
+    let since_attribute = view.sort_key();
     let failed = |error: String| ReadError {
         what: format!("the {} view of {table}", view.index),
         message: error,
     };
+    // The SDK's paginators follow `LastEvaluatedKey`; each page is one request.
     let mut items: Vec<Item> = Vec::new();
-    let mut start = None;
     let mut requests = 0;
-    loop {
-        requests += 1;
-        let (page, next) = match arn {
-            Some(arn) => {
-                let output = client
+    macro_rules! every_page {
+        ($request:expr) => {
+            let mut pages = $request.into_paginator().send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| failed(DisplayErrorContext(&e).to_string()))?;
+                requests += 1;
+                items.extend(page.items.unwrap_or_default());
+            }
+        };
+    }
+    match arn {
+        Some(arn) => {
+            every_page!(
+                client
                     .query()
                     .table_name(table)
                     .index_name(view.index)
                     .key_condition_expression("#place = :place")
                     .expression_attribute_names("#place", view.attribute)
                     .expression_attribute_values(":place", AttributeValue::S(arn.to_owned()))
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await
-                    .map_err(|e| failed(DisplayErrorContext(&e).to_string()))?;
-                (output.items, output.last_evaluated_key)
-            }
-            None => {
-                let output = client
-                    .scan()
-                    .table_name(table)
-                    .index_name(view.index)
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await
-                    .map_err(|e| failed(DisplayErrorContext(&e).to_string()))?;
-                (output.items, output.last_evaluated_key)
-            }
-        };
-        items.extend(page.unwrap_or_default());
-        start = next;
-        if start.is_none() {
-            break;
+            );
+        }
+        None => {
+            every_page!(client.scan().table_name(table).index_name(view.index));
         }
     }
     let mut groups: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
@@ -179,28 +171,15 @@ pub async fn contact(
             what: format!("contact {contact_id} in {table}"),
             message: DisplayErrorContext(&e).to_string(),
         })?;
-    Ok(output.item.map(|item| {
-        item.into_iter()
-            .map(|(name, value)| (name, plain(value)))
-            .collect()
-    }))
-}
-
-fn plain(value: AttributeValue) -> serde_json::Value {
-    match value {
-        AttributeValue::S(text) => serde_json::Value::String(text),
-        AttributeValue::N(number) => {
-            serde_json::from_str(&number).unwrap_or(serde_json::Value::String(number))
-        }
-        AttributeValue::Bool(flag) => serde_json::Value::Bool(flag),
-        AttributeValue::L(values) => values.into_iter().map(plain).collect(),
-        AttributeValue::M(map) => map
-            .into_iter()
-            .map(|(name, value)| (name, plain(value)))
-            .collect::<serde_json::Map<_, _>>()
-            .into(),
-        _ => serde_json::Value::Null,
-    }
+    // Numbers and strings as JSON numbers and strings, lists and maps as JSON.
+    output
+        .item
+        .map(from_item)
+        .transpose()
+        .map_err(|e| ReadError {
+            what: format!("contact {contact_id} in {table}"),
+            message: e.to_string(),
+        })
 }
 
 /// `1h 05m`, `4m 20s`, `12s`: how long, for people.
