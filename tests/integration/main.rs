@@ -11,6 +11,7 @@
 )]
 
 mod adapter;
+mod agreement;
 mod binary;
 mod convergence;
 mod cost;
