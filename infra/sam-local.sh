@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make sam-local`: `sam local invoke` of every sample event, as a Linux user with Docker Engine
-# runs it (README, "Try it with Docker"), on real arm64 under qemu — and the table must end as
+# runs it (docs/operations.md, "Try it with Docker"), on real arm64 under qemu — and the table must end as
 # `make local` leaves it for the same events.
 #
 # Everything runs in a network namespace of its own: dockerd (own data root,

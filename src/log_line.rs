@@ -1,5 +1,5 @@
 //! What one event leaves in the logs: one flat JSON line, derived from its report alone. The
-//! README's log contract lists these fields; the template's metric filters and saved queries read
+//! docs/operations.md's log contract lists these fields; the template's metric filters and saved queries read
 //! them (both are tested against this binary's real output).
 
 use lambda_runtime::tracing::{self, Level};

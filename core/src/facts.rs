@@ -1,5 +1,5 @@
-//! The facts: write-once attributes of the item (spec: "facts … are never lost … never
-//! overwrite one"), and the places: where the contact is (its queue, its agent), which move. These
+//! The facts: write-once attributes of the item (docs/contract.md, "Ordering rules": facts are
+//! never lost and never overwritten), and the places: where the contact is (its queue, its agent), which move. These
 //! tables are the one place each is declared: attributes, where events carry them, how they are
 //! read. The reader, the planner, the DynamoDB adapter and the tests all go through them.
 
@@ -42,7 +42,7 @@ const fn fact(attribute: &'static str, source: &'static [&'static str], read: Re
     }
 }
 
-/// Every fact, in the order the item's attributes are listed in the spec.
+/// Every fact, in the order docs/contract.md lists the item's attributes.
 pub const FACTS: [Fact; 16] = [
     fact("channel", &["channel"], Read::UpperCase),
     fact("initiationMethod", &["initiationMethod"], Read::Text),
@@ -97,7 +97,7 @@ pub const FACTS: [Fact; 16] = [
     ),
 ];
 
-/// Where the contact is: an ARN and since when (spec, "where the contact is"). Not write-once: a
+/// Where the contact is: an ARN and since when (docs/contract.md, "where the contact is"). Not write-once: a
 /// flow can move a queued contact to another queue under the same `contactId`, so the pair with
 /// the latest real timestamp wins, and an ARN seen without one is kept only until such a pair
 /// arrives. Ordered by [`crate::ordering::place_key`], stored in `key`. Its details belong to
@@ -320,13 +320,12 @@ mod tests {
     }
 
     #[test]
-    fn every_fact_is_in_the_readmes_table_contract() {
-        let readme = include_str!("../../README.md");
-        let table = readme
-            .split("## The table contract")
+    fn every_fact_is_in_the_table_contract() {
+        let contract = include_str!("../../docs/contract.md");
+        let table = contract
+            .split("<!-- table-contract -->")
             .nth(1)
-            .and_then(|rest| rest.split("\n\n").nth(2))
-            .expect("the table");
+            .expect("the table between the table-contract markers");
         let attributes = FACTS
             .iter()
             .map(|fact| fact.attribute)
@@ -340,7 +339,7 @@ mod tests {
         for attribute in attributes {
             assert!(
                 table.contains(attribute),
-                "{attribute} is not in the README's table contract"
+                "{attribute} is not in docs/contract.md's table"
             );
         }
     }

@@ -1,8 +1,8 @@
 //! The pure part of connect-contact-state, with no AWS SDK:
 //!
-//! - [`event`]: reading an event (tolerant of the stream's quirks, refusing what the spec refuses);
+//! - [`event`]: reading an event (tolerant of the stream's quirks, refusing what docs/contract.md refuses);
 //! - [`facts`]: the table of write-once facts: attribute, source field, kind;
-//! - [`ordering`]: the spec's ordering rules as pure functions;
+//! - [`ordering`]: the ordering rules of docs/contract.md as pure functions;
 //! - [`plan`]: what to write given what is stored;
 //! - [`views`]: the live views' rules: which index lists an item, what a write settles;
 //! - [`apply`]: one event against the store, to its [`outcome`], helped by what is [`recent`];

@@ -1,11 +1,11 @@
-//! The ordering rules of `spec/contact-state.md` ("Latest state, whatever the arrival order"),
+//! The ordering rules of docs/contract.md ("Ordering rules"),
 //! as pure functions over plain values: no I/O, no AWS types.
 //!
 //! Every rule is reduced to an *ordering key*, a number that only grows along a contact's true
 //! history. The store keeps the key of what it holds and accepts a value only with a larger key,
 //! so the item converges to the true-order result whatever order the events arrive in.
 
-/// A lifecycle stage, in the order the spec ranks them.
+/// A lifecycle stage, in the order docs/contract.md ranks them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Lifecycle {
     Initiated,

@@ -14,7 +14,7 @@ from samtranslator.yaml_helper import yaml_parse
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
-README = ROOT / "README.md"
+OPERATIONS = ROOT / "docs" / "operations.md"
 TABLE_ARN = {"Fn::GetAtt": ["ContactStateTable", "Arn"]}
 FAILED_EVENTS_QUEUE_ARN = {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}
 # Logs only: CreateLogGroup, CreateLogStream, PutLogEvents.
@@ -157,14 +157,14 @@ def query_fields(text):
 
 
 def documented_log_fields():
-    """The log contract: the field names in README.md's table between the log-fields markers."""
-    text = README.read_text()
+    """The log contract: the field names in docs/operations.md's table between the log-fields markers."""
+    text = OPERATIONS.read_text()
     table = text.split("<!-- log-fields -->")[1]
     return set(re.findall(r"^\| `(\w+)` \|", table, flags=re.MULTILINE))
 
 
 class TemplateViews(GeneratedTemplate):
-    """The live views: names and keys of the spec, behind LiveViews, and a read-only policy."""
+    """The live views: names and keys of the contract, behind LiveViews, and a read-only policy."""
 
     def test_the_views_are_the_specs_indexes(self):
         indexes = self.resources["ContactStateTable"]["Properties"]["GlobalSecondaryIndexes"]

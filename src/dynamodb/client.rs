@@ -57,7 +57,7 @@ pub fn config(sdk: &SdkConfig) -> aws_sdk_dynamodb::config::Builder {
                 .build(),
         )
         // Bodies are a few hundred bytes, and the attempt timeout already ends a stalled one;
-        // the throughput monitor cost 2% of the function's instructions (README "Performance").
+        // the throughput monitor cost 2% of the function's instructions (docs/performance.md).
         .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
 }
 

@@ -1,4 +1,4 @@
-//! The spec's sentences, checked through the real handler against DynamoDB Local.
+//! The contract's sentences (docs/contract.md), checked through the real handler against DynamoDB Local.
 
 use crate::support::{
     RETENTION_DAYS, accept, event, fresh_table, n, s, sample, sample_files, step_statuses,

@@ -149,7 +149,7 @@ fn handler() -> Handler<MemoryStore> {
     Handler::new(MemoryStore::default(), RETENTION_DAYS)
 }
 
-/// The fields whose damage refuses an event (spec, "Input"); any other damaged field is read as
+/// The fields whose damage refuses an event (docs/contract.md, "Input"); any other damaged field is read as
 /// absent and named, and the rest of the event is applied.
 const MAY_REFUSE: &[&str] = &[
     "/source",
@@ -207,7 +207,7 @@ async fn every_field_of_every_wrong_json_type_is_accepted_or_refused_in_one_clea
             let what = format!("{field} = {value}");
             accepted_or_cleanly_refused(&payload, &what).await;
             if !MAY_REFUSE.contains(&field.as_str()) {
-                // Only the spec's reasons refuse: the contact is stored all the same.
+                // Only the contract's reasons refuse: the contact is stored all the same.
                 let handler = handler();
                 handler.handle(&payload).await.expect(&what);
                 assert!(

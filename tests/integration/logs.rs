@@ -117,10 +117,11 @@ async fn no_customer_data_reaches_the_logs_at_info() {
     }
 }
 
-/// The field names of README.md's log contract table.
+/// The field names of docs/operations.md's log contract table.
 fn documented_fields() -> BTreeSet<String> {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/operations.md"))
+            .expect("docs/operations.md");
     let table = readme.split("<!-- log-fields -->").nth(1).expect("table");
     table
         .lines()
@@ -154,7 +155,7 @@ async fn every_event_gets_exactly_one_flat_line_with_timestamp_level_and_documen
         for (name, value) in object {
             assert!(
                 documented.contains(name),
-                "{name} is not in the README: {record}"
+                "{name} is not in docs/operations.md: {record}"
             );
             assert!(
                 !value.is_object() && !value.is_array(),
@@ -247,7 +248,7 @@ async fn every_documented_field_is_printed_by_the_binary() {
 }
 
 /// The check above can see customer data: at DEBUG, the whole event is logged, which is why the
-/// README keeps DEBUG for troubleshooting only.
+/// docs/operations.md keeps DEBUG for troubleshooting only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_debug_the_whole_event_is_logged() {
     let lines = logs_of(

@@ -1,4 +1,4 @@
-//! The integration tests, one crate: the spec's sentences through the handler against DynamoDB
+//! The integration tests, one crate: the contract's sentences through the handler against DynamoDB
 //! Local, the real binary behind a local Runtime API, faults, hostile input, logs and load.
 //! DynamoDB Local is started by `make test` (infra/with-dynamodb-local.sh).
 

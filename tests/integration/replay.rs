@@ -1,5 +1,5 @@
-//! Archive and replay: EventBridge can replay an archived stream into the function (README,
-//! "Rebuild the table from a replay"). Safe by construction — every write is conditional and
+//! Archive and replay: EventBridge can replay an archived stream into the function
+//! (docs/operations.md, "Archive and replay"). Safe by construction — every write is conditional and
 //! idempotent — and shown here with the real binary: a recorded stream pushed twice onto the
 //! same table changes nothing the second time, and once onto an empty table gives the same items.
 
