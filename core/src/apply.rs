@@ -33,7 +33,7 @@ pub async fn apply<S: ContactStore>(
     received_at: i64,
     tally: &mut Tally,
 ) -> Outcome {
-    let (store, known, retention_days) = (target.store, target.recent, target.retention_days);
+    let (store, recent, retention_days) = (target.store, target.recent, target.retention_days);
     let Some(mut plan) = Plan::from_event(event, received_at, retention_days) else {
         return Outcome::Ignored;
     };
@@ -41,7 +41,7 @@ pub async fn apply<S: ContactStore>(
     // Optimistic: assume the item holds nothing newer than what we last heard of it; a
     // rejection tells us what it holds.
     let contact_id = event.contact_id.as_str();
-    let mut stored = known.get(contact_id).unwrap_or_default();
+    let mut stored = recent.get(contact_id).unwrap_or_default();
     let mut heard_from_store = false;
     let mut outcome = None;
     for _ in 0..MAX_WRITES {
@@ -50,7 +50,7 @@ pub async fn apply<S: ContactStore>(
         };
         match send(store, &write, tally).await {
             Err(error) => {
-                known.forget(contact_id);
+                recent.forget(contact_id);
                 return Outcome::Failed(Failure::Store(error));
             }
             Ok(WriteOutcome::Written { before }) => {
@@ -77,7 +77,7 @@ pub async fn apply<S: ContactStore>(
     if heard_from_store && let Some(fix) = plan.view_fix(&stored) {
         match send(store, &fix, tally).await {
             Err(error) => {
-                known.forget(contact_id);
+                recent.forget(contact_id);
                 return Outcome::Failed(Failure::Store(error));
             }
             Ok(WriteOutcome::Written { .. }) => stored = fix.applied_to(stored),
@@ -92,7 +92,7 @@ pub async fn apply<S: ContactStore>(
         expires_at(latest, retention_days) > received_at + MAX_AGE.as_secs() as i64 * 2
     });
     if far_from_expiry {
-        known.remember(contact_id, stored);
+        recent.remember(contact_id, stored);
     }
     outcome
 }

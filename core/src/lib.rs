@@ -1,7 +1,7 @@
 //! The pure part of connect-contact-state, with no AWS SDK:
 //!
 //! - [`event`]: reading an event (tolerant of the stream's quirks, refusing what docs/contract.md refuses);
-//! - [`facts`]: the table of write-once facts: attribute, source field, kind;
+//! - [`facts`]: the table of write-once facts and places: attribute, source field, how it is read;
 //! - [`ordering`]: the ordering rules of docs/contract.md as pure functions;
 //! - [`plan`]: what to write given what is stored;
 //! - [`views`]: the live views' rules: which index lists an item, what a write settles;
