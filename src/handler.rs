@@ -43,6 +43,20 @@ impl From<InvocationError> for Diagnostic {
 /// Lambda's retry) rather than in Lambda stopping the process mid-write.
 pub const DEADLINE_RESERVE: Duration = Duration::from_millis(500);
 
+/// The budget when the invocation's deadline is unknown: absent, zero or already past, as local
+/// emulators (`cargo lambda watch`) hand it. The template's 10 s timeout less the reserve, so a
+/// table that does not answer still ends in `OutOfTime` instead of holding the event forever.
+pub const UNKNOWN_DEADLINE_BUDGET: Duration = Duration::from_millis(9_500);
+
+/// The time an invocation may spend on its event: up to its deadline less [`DEADLINE_RESERVE`],
+/// or [`UNKNOWN_DEADLINE_BUDGET`] when no deadline is known.
+pub fn budget(deadline: SystemTime, now: SystemTime) -> Duration {
+    match deadline.duration_since(now) {
+        Ok(left) if !left.is_zero() => left.saturating_sub(DEADLINE_RESERVE),
+        _ => UNKNOWN_DEADLINE_BUDGET,
+    }
+}
+
 pub struct Handler<S> {
     store: S,
     retention_days: u32,
@@ -89,12 +103,7 @@ impl<S: ContactStore> Handler<S> {
 
     /// The Lambda entry point: handles the event within the time the invocation has left.
     pub async fn invoke(&self, event: LambdaEvent<Box<RawValue>>) -> Result<(), InvocationError> {
-        let left = event
-            .context
-            .deadline()
-            .duration_since(SystemTime::now())
-            .unwrap_or_default();
-        let budget = left.saturating_sub(DEADLINE_RESERVE);
+        let budget = budget(event.context.deadline(), SystemTime::now());
         let report = self
             .process(
                 event.payload.get().as_bytes(),
@@ -168,4 +177,31 @@ fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_is_the_time_to_the_deadline_less_the_reserve() {
+        let now = SystemTime::now();
+        assert_eq!(
+            budget(now + Duration::from_secs(10), now),
+            Duration::from_millis(9_500)
+        );
+        // A deadline nearer than the reserve leaves no time: the event fails as OutOfTime.
+        assert_eq!(
+            budget(now + Duration::from_millis(100), now),
+            Duration::ZERO
+        );
+    }
+
+    #[test]
+    fn an_absent_zero_or_past_deadline_is_no_deadline_known() {
+        let now = SystemTime::now();
+        for deadline in [UNIX_EPOCH, now, now - Duration::from_secs(1)] {
+            assert_eq!(budget(deadline, now), UNKNOWN_DEADLINE_BUDGET);
+        }
+    }
 }
