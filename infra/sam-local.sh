@@ -138,21 +138,8 @@ in_ns env AWS_ENDPOINT_URL_DYNAMODB="$endpoint" RETENTION_DAYS=36500 AWS_LAMBDA_
   --table contact-state-make-local events/*.json >/dev/null 2>"$state/make-local.err" || true
 
 table_ok=1
-in_ns .local/py/bin/python - "$endpoint" <<'PY' >&2 || { failed=$((failed + 1)); table_ok=0; }
-import sys, boto3
-dynamodb = boto3.client("dynamodb", endpoint_url=sys.argv[1])
-def items(table):
-    pages = dynamodb.get_paginator("scan").paginate(TableName=table)
-    return {i["contactId"]["S"]: i for page in pages for i in page["Items"]}
-sam, native = items("contact-state-local"), items("contact-state-make-local")
-if not sam or sam != native:
-    print(f"the tables differ: sam local invoke made {len(sam)} items, make local {len(native)}")
-    for key in sorted(set(sam) | set(native)):
-        if sam.get(key) != native.get(key):
-            print(" ", key, "\n    sam:   ", sam.get(key), "\n    native:", native.get(key))
-    sys.exit(1)
-print(f"==> the table after sam local invoke equals make local's: {len(sam)} items")
-PY
+in_ns .local/py/bin/python infra/compare_tables.py "$endpoint" contact-state-local "sam local invoke" \
+  contact-state-make-local "make local" >&2 || { failed=$((failed + 1)); table_ok=0; }
 total=$(( $(ls events/*.json | wc -l) + 1 ))
 printf 'sam local invoke: %d of %d event files as expected; the table check %s\n' \
   "$(grep -c ' pass$' "$results")" "$((total - 1))" "$([ "$table_ok" = 1 ] && echo passed || echo FAILED)" >&2

@@ -28,6 +28,9 @@ target_dir=$(infra/target-dir.sh)
 CONTACT_STATE_BINARY="$target_dir/debug/contact-state" LOCAL_LAMBDA_BINARY="$target_dir/debug/local-lambda" \
   .local/venv/bin/python -m unittest discover -s infra/tests -p 'test_redrive.py' -v 2>&1 \
   | tee .local/run/redrive-test.log
+say "cargo lambda watch / invoke of every sample event (DynamoDB Local with -sharedDb)"
+rm -f .local/run/cargo-lambda.totals
+infra/cargo-lambda.sh
 say "fuzzing reading and planning for ${FUZZ_SECONDS:-30} s"
 infra/fuzz.sh "${FUZZ_SECONDS:-30}"
 say "sam build: an arm64 bootstrap"
@@ -47,6 +50,7 @@ SAM_BUILT=1 infra/sam-local.sh
     awk '/^Ran [0-9]+ test/ { ran = $2 } /^FAILED/ { split($0, f, /[=,)]/); failed = f[2] + f[4] }
          END { print ran - failed, failed + 0 }' "$log"
   done
+  cat .local/run/cargo-lambda.totals
   cat .local/run/sam-local.totals
 } | awk '{ passed += $1; failed += $2 } END { printf "%d passed, %d failed\n", passed, failed }'
 
