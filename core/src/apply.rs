@@ -1,6 +1,6 @@
-//! One event against the table: plan against what [`RecentItems`] holds of the item (nothing, at first),
-//! write conditionally, and on rejection plan again against the item the store handed back
-//! (never a read), until the item reflects the event. Bounded by [`MAX_WRITES`]; the caller
+//! One event against the table: plan against what [`RecentItems`] holds of the item (nothing,
+//! at first), write conditionally, and on rejection plan again against the item the store
+//! handed back (never a read), until the item reflects the event. Bounded by [`MAX_WRITES`]; the caller
 //! bounds it in time (the tally survives a timeout).
 
 use std::time::Instant;
