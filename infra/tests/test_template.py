@@ -4,6 +4,7 @@ samtranslator that `sam deploy` uses, offline): the function's role, the rule, t
 Run by `make test` (infra/test.sh) with the project's venv.
 """
 
+import json
 import os
 import re
 import unittest
@@ -17,7 +18,8 @@ TEMPLATE = ROOT / "template.yaml"
 OPERATIONS = ROOT / "docs" / "operations.md"
 TABLE_ARN = {"Fn::GetAtt": ["ContactStateTable", "Arn"]}
 FAILED_EVENTS_QUEUE_ARN = {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}
-# Logs only: CreateLogGroup, CreateLogStream, PutLogEvents.
+LOG_GROUP_ARN = {"Fn::GetAtt": ["ContactStateLogGroup", "Arn"]}
+# Logs: CreateLogGroup, CreateLogStream, PutLogEvents, on "*". The function must not have it.
 BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 
 
@@ -83,16 +85,45 @@ class TemplateSecurity(GeneratedTemplate):
                     self.assertEqual(as_list(statement["Resource"]), [TABLE_ARN])
         self.assertEqual(dynamodb, ["dynamodb:UpdateItem"])
 
-    def test_beyond_dynamodb_the_role_only_logs_and_sends_failed_events_to_its_queue(self):
+    def test_beyond_dynamodb_the_role_only_logs_to_its_group_and_sends_failed_events_to_its_queue(self):
         _, role = self.function_role()
-        self.assertEqual(role["Properties"].get("ManagedPolicyArns", []), [BASIC_EXECUTION])
-        others = [
-            (action, statement["Resource"])
+        # No managed policy: AWSLambdaBasicExecutionRole would grant logs:CreateLogGroup on "*".
+        self.assertEqual(role["Properties"].get("ManagedPolicyArns", []), [])
+        others = sorted(
+            (action, str(statement["Resource"]))
             for statement in self.statements()
             for action in as_list(statement["Action"])
             if not action.lower().startswith("dynamodb:")
-        ]
-        self.assertEqual(others, [("sqs:SendMessage", FAILED_EVENTS_QUEUE_ARN)])
+        )
+        self.assertEqual(
+            others,
+            sorted([
+                ("logs:CreateLogStream", str(LOG_GROUP_ARN)),
+                ("logs:PutLogEvents", str(LOG_GROUP_ARN)),
+                ("sqs:SendMessage", str(FAILED_EVENTS_QUEUE_ARN)),
+            ]),
+        )
+
+    def test_the_functions_log_group_can_be_created_by_nothing_but_the_stack(self):
+        """A first deploy on a busy instance: an event that reaches the function before its log
+        group exists makes Lambda create the group, and the stack then fails ("already exists").
+        So the function logs to a group the stack makes first, and cannot create one itself."""
+        logging = self.resources["ContactStateFunction"]["Properties"]["LoggingConfig"]
+        self.assertEqual(logging["LogGroup"], {"Ref": "ContactStateLogGroup"})
+        # The function refers to the group, so CloudFormation makes the group first; the group's
+        # name must not refer to the function, or the order would be the other way round.
+        group = self.resources["ContactStateLogGroup"]
+        self.assertNotIn("ContactStateFunction", json.dumps(group))
+        self.assertEqual(group["Properties"]["LogGroupName"], {"Fn::Sub": "/aws/lambda/${AWS::StackName}-contact-state"})
+        # Nothing of the stack may create a log group: no statement grants logs:CreateLogGroup
+        # (or a wildcard over logs), and the function's role has no managed policy that would.
+        for name, resource in self.resources.items():
+            text = json.dumps(resource.get("Properties", {}))
+            self.assertNotIn("logs:CreateLogGroup", text, name)
+            self.assertNotIn('"logs:*"', text, name)
+        _, role = self.function_role()
+        self.assertNotIn(BASIC_EXECUTION, role["Properties"].get("ManagedPolicyArns", []))
+        self.assertEqual(len(self.of_type("AWS::Logs::LogGroup")), 1)
 
     def test_the_rule_matches_only_amazon_connect_contact_events(self):
         rules = self.of_type("AWS::Events::Rule")
@@ -398,7 +429,192 @@ class TemplateOperations(GeneratedTemplate):
     def test_the_log_group_keeps_logs_for_the_retention_parameter(self):
         group = self.resources["ContactStateLogGroup"]["Properties"]
         self.assertEqual(group["RetentionInDays"], {"Ref": "LogRetentionDays"})
-        self.assertEqual(group["LogGroupName"], {"Fn::Sub": "/aws/lambda/${ContactStateFunction}"})
+        self.assertEqual(group["LogGroupName"], {"Fn::Sub": "/aws/lambda/${AWS::StackName}-contact-state"})
+
+
+# The AWS metrics the dashboard and alarms may use: the dimension sets each service publishes
+# them with (Lambda, DynamoDB, SQS and EventBridge metric references in their user guides).
+AWS_METRICS = {
+    "AWS/Lambda": {
+        name: [("FunctionName",)]
+        for name in (
+            "Invocations", "Errors", "Throttles", "ConcurrentExecutions", "AsyncEventAge",
+            "DestinationDeliveryFailures", "Duration",
+        )
+    },
+    "AWS/DynamoDB": {
+        "ConsumedWriteCapacityUnits": [("TableName",), ("GlobalSecondaryIndexName", "TableName")],
+        "WriteThrottleEvents": [("TableName",), ("GlobalSecondaryIndexName", "TableName")],
+    },
+    "AWS/SQS": {
+        "ApproximateNumberOfMessagesVisible": [("QueueName",)],
+        "ApproximateAgeOfOldestMessage": [("QueueName",)],
+    },
+    "AWS/Events": {"FailedInvocations": [("RuleName",)], "InvocationsFailedToBeSentToDlq": [("RuleName",)]},
+}
+# What each dimension must name: the stack's own resource (as the dashboard's ${...} holds it).
+DIMENSION_VALUES = {
+    "FunctionName": {"ContactStateFunction"},
+    "TableName": {"ContactStateTable"},
+    "QueueName": {"FailedEventsQueue.QueueName", "DeliveryDeadLetterQueue.QueueName"},
+    "RuleName": {"ContactStateFunctionContactEvents"},
+}
+
+
+class TemplateWatching(GeneratedTemplate):
+    """The dashboard, the silence alarm, platform logs and the parameters a deployer is asked."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.source = yaml_parse(TEMPLATE.read_text())
+
+    def dashboard(self):
+        """The dashboard body as JSON, each ${X} of its Fn::Sub kept as the string "${X}"."""
+        (dashboard,) = self.of_type("AWS::CloudWatch::Dashboard").values()
+        self.assertEqual(dashboard["Condition"], "DashboardOn")
+        body, variables = dashboard["Properties"]["DashboardBody"]["Fn::Sub"]
+        self.assertEqual(set(variables), {"SilenceAlarmEntry"})
+        condition, present, absent = variables["SilenceAlarmEntry"]["Fn::If"]
+        self.assertEqual((condition, present, absent), ("SilenceAlarmOn", {"Fn::Sub": ', "${SilenceAlarm.Arn}"'}, ""))
+        body = body.replace("${SilenceAlarmEntry}", ', "${SilenceAlarm.Arn}"')
+        names = re.findall(r"\$\{([^}]+)\}", body)
+        parameters = self.source["Parameters"]
+        for name in names:
+            resource = name.split(".")[0]
+            self.assertTrue(
+                name.startswith("AWS::") or name in parameters or resource in self.resources,
+                f"the dashboard names {name}, which the template does not have",
+            )
+        return json.loads(body)
+
+    def plotted(self):
+        """Every metric the dashboard plots: (namespace, name, {dimension: value}, options)."""
+        metrics = []
+        for widget in self.dashboard()["widgets"]:
+            if widget["type"] != "metric":
+                continue
+            ids = set()
+            expressions = []
+            for row in widget["properties"]["metrics"]:
+                options = row[-1] if isinstance(row[-1], dict) else {}
+                if "expression" in options:
+                    expressions.append(options["expression"])
+                    continue
+                fields = row[:-1] if options else row
+                self.assertNotIn("...", fields, "write every metric out in full")
+                namespace, name, *pairs = fields
+                self.assertEqual(len(pairs) % 2, 0, f"{name}: dimensions come in name/value pairs")
+                dimensions = dict(zip(pairs[::2], pairs[1::2]))
+                ids.add(options.get("id"))
+                metrics.append((namespace, name, dimensions, {**widget["properties"], **options}))
+            for expression in expressions:
+                for word in re.findall(r"\b([a-z]\w*)\b", expression):
+                    self.assertIn(word, ids | {"fill"}, f"the expression {expression} reads no metric {word}")
+        return metrics
+
+    def test_every_metric_the_dashboard_plots_exists(self):
+        """A metric filter of the template (same name and dimensions, a value its pattern can
+        give), or an AWS metric with the dimensions its service publishes, naming our resources."""
+        filters = {}
+        for metric_filter in self.of_type("AWS::Logs::MetricFilter").values():
+            (transformation,) = metric_filter["Properties"]["MetricTransformations"]
+            keys = tuple(d["Key"] for d in transformation.get("Dimensions", []))
+            filters.setdefault(transformation["MetricName"], []).append((keys, metric_filter["Properties"]["FilterPattern"]))
+        indexes = {
+            index["IndexName"]
+            for index in self.resources["ContactStateTable"]["Properties"]["GlobalSecondaryIndexes"]["Fn::If"][1]
+        }
+        for namespace, name, dimensions, _ in self.plotted():
+            if namespace == "${MetricsNamespace}":
+                self.assertIn(name, filters, f"no metric filter makes {name}")
+                keys = tuple(dimensions)
+                self.assertIn(keys, [k for k, _ in filters[name]], f"{name} has no dimensions {keys}")
+                if keys == ("Outcome",):
+                    self.assertIn(dimensions["Outcome"], OUTCOMES)
+                for key, pattern in filters[name]:
+                    if key == ("EventType",) and keys == key:
+                        self.assertIn(f'"{dimensions["EventType"]}"', pattern)
+                continue
+            self.assertIn(namespace, AWS_METRICS, f"{namespace} {name}")
+            self.assertIn(name, AWS_METRICS[namespace], f"{namespace} publishes no {name} we know of")
+            self.assertIn(tuple(sorted(dimensions)), AWS_METRICS[namespace][name], f"{namespace} {name} {dimensions}")
+            for key, value in dimensions.items():
+                if key == "GlobalSecondaryIndexName":
+                    self.assertIn(value, indexes)
+                else:
+                    self.assertRegex(value, r"^\$\{[^}]+\}$", f"{name}: {key} must name the stack's resource")
+                    self.assertIn(value[2:-1], DIMENSION_VALUES[key], f"{name}: {key} = {value}")
+
+    def test_the_dashboard_shows_what_an_operator_watches(self):
+        shown = {(namespace, name, tuple(sorted(d.items()))) for namespace, name, d, _ in self.plotted()}
+        stats = {(name, options.get("stat")) for _, name, _, options in self.plotted()}
+        for outcome in OUTCOMES:
+            self.assertIn(("${MetricsNamespace}", "Events", (("Outcome", outcome),)), shown)
+        self.assertIn(("DynamoDbLatency", "p50"), stats)
+        self.assertIn(("DynamoDbLatency", "p99"), stats)
+        function = (("FunctionName", "${ContactStateFunction}"),)
+        for metric in ("Errors", "Invocations", "AsyncEventAge", "Throttles", "ConcurrentExecutions"):
+            self.assertIn(("AWS/Lambda", metric, function), shown)
+        self.assertIn(("AWS/DynamoDB", "ConsumedWriteCapacityUnits", (("TableName", "${ContactStateTable}"),)), shown)
+        for queue in ("FailedEventsQueue", "DeliveryDeadLetterQueue"):
+            for metric in ("ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"):
+                self.assertIn(("AWS/SQS", metric, (("QueueName", f"${{{queue}.QueueName}}"),)), shown)
+        (alarms,) = [w for w in self.dashboard()["widgets"] if w["type"] == "alarm"]
+        self.assertEqual(
+            sorted(alarms["properties"]["alarms"]),
+            sorted(f"${{{name}.Arn}}" for name in self.of_type("AWS::CloudWatch::Alarm")),
+            "the alarm widget shows every alarm of the stack",
+        )
+
+    def test_the_dashboard_is_a_parameter_and_says_its_price(self):
+        parameter = self.source["Parameters"]["Dashboard"]
+        self.assertEqual(parameter["AllowedValues"], ["on", "off"])
+        self.assertIn("$3 a month", parameter["Description"])
+
+    def test_an_alarm_fires_when_no_event_arrives_for_the_configured_minutes(self):
+        (silence,) = [
+            a for a in self.of_type("AWS::CloudWatch::Alarm").values()
+            if a["Properties"]["MetricName"] == "Invocations"
+        ]
+        self.assertEqual(silence["Condition"], "SilenceAlarmOn")
+        alarm = silence["Properties"]
+        self.assertEqual(alarm["Namespace"], "AWS/Lambda")
+        self.assertEqual(alarm["Dimensions"], [{"Name": "FunctionName", "Value": {"Ref": "ContactStateFunction"}}])
+        # A minute without any invocation has no data point at all: that is what breaches.
+        self.assertEqual(alarm["TreatMissingData"], "breaching")
+        self.assertEqual((alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]), ("Sum", "LessThanThreshold", 1))
+        self.assertEqual(alarm["Period"], 60)
+        self.assertEqual(alarm["EvaluationPeriods"], {"Ref": "SilenceAlarmMinutes"})
+        self.assertEqual(alarm["DatapointsToAlarm"], {"Ref": "SilenceAlarmMinutes"})
+        self.assertEqual(alarm["AlarmActions"], [{"Ref": "AlarmTopic"}])
+        parameter = self.source["Parameters"]["SilenceAlarmMinutes"]
+        self.assertEqual(parameter["Default"], 0)
+        # CloudWatch: a period under an hour times the evaluation periods may not exceed a day.
+        self.assertLessEqual(parameter["MaxValue"] * 60, 86400)
+        self.assertEqual(self.source["Conditions"]["SilenceAlarmOn"], {"Fn::Not": [{"Fn::Equals": [{"Ref": "SilenceAlarmMinutes"}, 0]}]})
+
+    def test_platform_logs_are_a_parameter_warn_by_default(self):
+        logging = self.resources["ContactStateFunction"]["Properties"]["LoggingConfig"]
+        self.assertEqual(logging["SystemLogLevel"], {"Ref": "SystemLogLevel"})
+        self.assertEqual(logging["LogFormat"], "JSON")
+        parameter = self.source["Parameters"]["SystemLogLevel"]
+        self.assertEqual(parameter["Default"], "WARN")
+        self.assertIn("REPORT", parameter["Description"])
+
+    def test_every_parameter_is_in_one_group_and_says_when_to_leave_it_alone(self):
+        interface = self.source["Metadata"]["AWS::CloudFormation::Interface"]
+        groups = {g["Label"]["default"]: g["Parameters"] for g in interface["ParameterGroups"]}
+        self.assertEqual(
+            list(groups),
+            ["Amazon Connect", "Retention", "Logging, metrics and alarms", "Table and billing",
+             "Local only (leave empty when deploying)"],
+        )
+        grouped = [name for names in groups.values() for name in names]
+        self.assertEqual(sorted(grouped), sorted(self.source["Parameters"]), "each parameter in exactly one group")
+        self.assertEqual(groups["Local only (leave empty when deploying)"], ["LocalDynamoDbEndpoint"])
+        for name, parameter in self.source["Parameters"].items():
+            self.assertIn("leave", parameter["Description"].lower(), f"{name}: say when to leave it alone")
 
 
 if __name__ == "__main__":
