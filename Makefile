@@ -1,6 +1,6 @@
 # The two commands of the README: `make local` runs the function on the sample events,
 # `make test` runs every test. Both install what they need on first use (infra/setup.sh).
-.PHONY: test local sam-build sam-local fuzz soak bench clean
+.PHONY: test check local deploy sam-build sam-local fuzz soak bench clean
 
 # The real binary on the sample events (or EVENTS="a.json b.json") against DynamoDB Local.
 local:
@@ -9,6 +9,16 @@ local:
 # Unit, property and integration tests (DynamoDB Local), the real binary, template checks.
 test:
 	infra/with-dynamodb-local.sh infra/test.sh
+
+# The tests that need neither root nor Docker (format, lint, template, unit, property, DynamoDB
+# Local, the real binary, the cargo-lambda loop): a few minutes on a warm build.
+check:
+	infra/with-dynamodb-local.sh infra/test.sh --no-root
+
+# Build and deploy to your AWS account with only the deploy tools (.local/deploy):
+# `sam deploy --guided` the first time; DEPLOY_ARGS="..." for other `sam deploy` arguments.
+deploy:
+	infra/deploy.sh $(DEPLOY_ARGS)
 
 # What `sam build` makes for deployment: an arm64 bootstrap in .aws-sam/build.
 sam-build:

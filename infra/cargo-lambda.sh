@@ -11,7 +11,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 say() { printf '==> %s\n' "$*" >&2; }
 infra/setup.sh >&2
-export PATH="$root/.local/venv/bin:$PATH"
+export PATH="$root/.local/deploy/bin:$PATH"
 export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL_DYNAMODB
 state=.local/run/cargo-lambda

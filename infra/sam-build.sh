@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# `sam build` with the project-local tools (cargo-lambda, Zig, SAM CLI from .local/venv), then a
+# `sam build` with the project-local tools (cargo-lambda, Zig, SAM CLI from .local/deploy), then a
 # check that the artifact is what Lambda's provided.al2023 arm64 runtime runs: an aarch64 ELF
 # named bootstrap.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-"$root/infra/setup.sh"
-export PATH="$root/.local/venv/bin:$PATH" SAM_CLI_TELEMETRY=0
+"$root/infra/setup.sh" deploy
+export PATH="$root/.local/deploy/bin:$PATH" SAM_CLI_TELEMETRY=0
 rustup target list --installed | grep -qx aarch64-unknown-linux-gnu \
   || rustup target add aarch64-unknown-linux-gnu
 echo "==> sam build (release, arm64; first build: several minutes)" >&2

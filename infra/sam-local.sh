@@ -17,7 +17,7 @@ say() { printf '==> %s\n' "$*" >&2; }
 sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
 
 "$root/infra/setup.sh"
-export PATH="$root/.local/venv/bin:$PATH" SAM_CLI_TELEMETRY=0
+export PATH="$root/.local/deploy/bin:$PATH" SAM_CLI_TELEMETRY=0
 
 if ! command -v dockerd >/dev/null || ! command -v qemu-aarch64-static >/dev/null; then
   say "installing docker.io and qemu-user-static (apt)"

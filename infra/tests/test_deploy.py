@@ -33,7 +33,7 @@ import moto_server
 ROOT = Path(__file__).resolve().parents[2]
 BUILT = ROOT / ".aws-sam/build/template.yaml"
 WORK = ROOT / ".local/run/deploy"
-SAM = ROOT / ".local/venv/bin/sam"
+SAM = ROOT / ".local/deploy/bin/sam"
 STACK = "contact-state-offline"
 REGION = "us-east-1"
 # Types moto 5.2.5 accepts in a stack but does not create (or creates without what the template

@@ -616,6 +616,23 @@ class TemplateWatching(GeneratedTemplate):
         for name, parameter in self.source["Parameters"].items():
             self.assertIn("leave", parameter["Description"].lower(), f"{name}: say when to leave it alone")
 
+    def test_the_dev_environment_has_a_stack_of_its_own_and_names_only_real_parameters(self):
+        import shlex
+        import tomllib
+
+        config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+        stacks = {env: config[env]["global"]["parameters"]["stack_name"] for env in ("default", "dev")}
+        self.assertNotEqual(stacks["dev"], stacks["default"])
+        for env, commands in config.items():
+            if env == "version":
+                continue
+            for command, section in commands.items():
+                overrides = section.get("parameters", {}).get("parameter_overrides")
+                for pair in shlex.split(overrides or ""):
+                    self.assertIn(pair.split("=", 1)[0], self.source["Parameters"], f"{env}.{command}")
+        self.assertTrue(config["dev"]["sync"]["parameters"]["watch"])
+        self.assertEqual(config["dev"]["remote_invoke"]["parameters"]["resource_id"], "ContactStateFunction")
+
 
 if __name__ == "__main__":
     unittest.main()
