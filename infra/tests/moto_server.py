@@ -16,15 +16,23 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start():
-    """Starts moto server; returns (process, URL) once it answers. Stop it with `stop`."""
+def start(change_set_outputs=False):
+    """Starts moto server; returns (process, URL) once it answers. Stop it with `stop`.
+    `change_set_outputs`: with stacks' outputs after a change set (moto_standin.py)."""
     port = free_port()
     # Its log (requests, and the tracebacks behind its HTTP 500s) in .local/run.
     log = ROOT / f".local/run/moto.{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(ROOT / ".local/moto/bin/moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+            [
+                *(
+                    [str(ROOT / ".local/moto/bin/python"), str(Path(__file__).with_name("moto_standin.py"))]
+                    if change_set_outputs
+                    else [str(ROOT / ".local/moto/bin/moto_server")]
+                ),
+                "-H", "127.0.0.1", "-p", str(port),
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
         )

@@ -1,11 +1,15 @@
-"""A CloudFormation deploy of the stack, offline (issue 11): the steps of `sam deploy` against moto
-server's S3, IAM and CloudFormation on loopback. moto does not run the SAM transform, so it is
-done here with samtranslator (the version aws-sam-cli pins), as CloudFormation would:
+"""A CloudFormation deploy of the stack, offline: the README's deploy, verify and teardown steps
+against moto server's S3, IAM, CloudFormation, Lambda, DynamoDB, SQS and Logs on loopback. moto
+does not run the SAM transform, so it is done here with samtranslator (the version aws-sam-cli
+pins), as CloudFormation would, and the README's `make deploy` (infra/deploy.sh: sam build, then
+sam deploy with the given arguments) deploys the transformed template:
 
     sam package --template-file .aws-sam/build/template.yaml --s3-bucket B --output-template-file packaged.yaml
     (samtranslator) packaged.yaml -> transformed.json
-    sam deploy --template-file transformed.json --stack-name S --no-resolve-s3 \
-        --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM [--parameter-overrides ...]
+    infra/deploy.sh --template-file transformed.json --stack-name connect-contact-state --no-resolve-s3 \
+        --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM
+    sam deploy ... --parameter-overrides RetentionDays=30 LogRetentionDays=30     (an update)
+    the README's verify block, then its teardown block (sam delete), as written
 
 Create, update (a parameter changed) and delete must each complete, and what was created is read
 back and checked against the template's intent. moto creates some resource types without doing
@@ -18,7 +22,9 @@ Run by `make test` (infra/test.sh) after `sam build`; moto server from .local/mo
 
 import json
 import os
+import re
 import subprocess
+import time
 import unittest
 from pathlib import Path
 
@@ -34,8 +40,26 @@ ROOT = Path(__file__).resolve().parents[2]
 BUILT = ROOT / ".aws-sam/build/template.yaml"
 WORK = ROOT / ".local/run/deploy"
 SAM = ROOT / ".local/deploy/bin/sam"
-STACK = "contact-state-offline"
+README = ROOT / "README.md"
+DEPLOY_SCRIPT = ROOT / "infra/deploy.sh"
+# The README's stack name: its verify and teardown steps run as written.
+STACK = "connect-contact-state"
+QUEUE_ARN = "arn:aws:connect:us-east-1:111122223333:instance/aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee/queue/11111111-2222-4333-8444-555555555555"
+CONTACT = "99999999-9999-4999-8999-999999999999"
+# The one parameter the rehearsal changes from the defaults the README deploys with: moto creates
+# no alarm, so it cannot resolve the alarms' ARNs that the dashboard shows (Fn::GetAtt fails the
+# whole stack). test_template.py checks the dashboard on the generated template.
+MOTO_PARAMETERS = {"Dashboard": "off"}
+MOTO_PARAMETERS_WHY = "moto cannot resolve an alarm's Arn (it creates no alarm), so it is deployed with Dashboard=off"
 REGION = "us-east-1"
+
+
+def readme_steps(marker):
+    """The shell block between the README's two `<!-- marker -->` lines."""
+    section = README.read_text().split(f"<!-- {marker} -->")[1]
+    return re.search(r"```sh\n(.*?)```", section, flags=re.DOTALL).group(1)
+
+
 # Types moto 5.2.5 accepts in a stack but does not create (or creates without what the template
 # sets): what this test cannot check. A new type here means the template grew something unverified.
 KNOWN_UNVERIFIABLE = {
@@ -50,6 +74,7 @@ KNOWN_UNVERIFIABLE = {
     "AWS::Lambda::Function",
     "AWS::Events::Archive",
     "AWS::Logs::LogGroup",
+    "AWS::CloudWatch::Dashboard",
 }
 
 
@@ -80,7 +105,7 @@ def condition_holds(name, conditions, parameters):
 class OfflineDeploy(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.moto, url = moto_server.start()
+        cls.moto, url = moto_server.start(change_set_outputs=True)
         # Runs even when setUpClass fails (tearDownClass would not).
         cls.addClassCleanup(moto_server.stop, cls.moto)
         cls.env = dict(
@@ -129,10 +154,12 @@ class OfflineDeploy(unittest.TestCase):
         return result.stdout
 
     @classmethod
-    def deploy(cls, template="transformed.json", **parameters):
+    def deploy(cls, template="transformed.json", script=False, **parameters):
+        """`sam deploy` of the transformed template; with `script`, through the README's
+        `make deploy` script (sam build, then sam deploy with these arguments)."""
         overrides = [f"{key}={value}" for key, value in parameters.items()]
-        cls.sam(
-            "deploy",
+        deploy = cls.deploy_script if script else lambda *args: cls.sam("deploy", *args)
+        deploy(
             "--template-file", str(WORK / template),
             "--stack-name", STACK,
             "--no-resolve-s3",
@@ -142,6 +169,15 @@ class OfflineDeploy(unittest.TestCase):
             "--region", REGION,
             *(["--parameter-overrides", *overrides] if overrides else []),
         )
+
+    @classmethod
+    def deploy_script(cls, *args):
+        result = subprocess.run(
+            [str(DEPLOY_SCRIPT), *args], env=cls.env, cwd=ROOT, capture_output=True, text=True, timeout=1200
+        )
+        if result.returncode != 0:
+            raise AssertionError(f"infra/deploy.sh failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        return result.stdout
 
     def physical(self):
         resources = self.client("cloudformation").list_stack_resources(StackName=STACK)
@@ -180,7 +216,7 @@ class OfflineDeploy(unittest.TestCase):
                 dropped.add(name)
                 self.unverifiable(name, "moto drops it from the stack's resources on update, unchanged")
         resources = self.template["Resources"]
-        parameters = self.parameters(RetentionDays=retention_days, LogRetentionDays=log_retention_days)
+        parameters = self.parameters(RetentionDays=retention_days, LogRetentionDays=log_retention_days, **MOTO_PARAMETERS)
         for name, resource in resources.items():
             condition = resource.get("Condition")
             expected = condition is None or condition_holds(condition, self.template["Conditions"], parameters)
@@ -291,7 +327,11 @@ class OfflineDeploy(unittest.TestCase):
             # (HTTP 500) or return its policy. test_template.py checks the policy as generated.
             self.unverifiable("AlarmTopicKey", "moto fails DescribeKey and GetKeyPolicy on a stack's key (its policy)")
 
-        # The log group, with the retention asked for.
+        # The log group, named after the stack (made before the function: test_template.py), with
+        # the retention asked for; the function's logging config points at it where moto keeps it.
+        self.assertEqual(ids["ContactStateLogGroup"], f"/aws/lambda/{STACK}-contact-state")
+        self.check("ContactStateFunction", "logging config's log group",
+                   function.get("LoggingConfig", {}).get("LogGroup"), ids["ContactStateLogGroup"])
         (group,) = self.client("logs").describe_log_groups(logGroupNamePrefix=ids["ContactStateLogGroup"])["logGroups"]
         if "ContactStateLogGroup" in dropped:
             self.assertIn(group["retentionInDays"], (log_retention_days, before and 90))
@@ -301,17 +341,25 @@ class OfflineDeploy(unittest.TestCase):
         outputs = self.client("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0].get("Outputs")
         if not outputs:
             type(self).unverified["(stack outputs)"] = ("Outputs", "moto returns no outputs for this stack")
+        else:
+            values = {o["OutputKey"]: o["OutputValue"] for o in outputs}
+            self.assertEqual(values["TableName"], ids["ContactStateTable"])
+            self.assertEqual(values["LogGroupName"], ids["ContactStateLogGroup"])
         return ids
 
-    def test_create_update_and_delete_complete_and_make_what_the_template_says(self):
-        self.deploy()
+    def test_the_readme_deploy_verify_and_teardown_steps_complete_and_make_what_the_template_says(self):
+        # The README's deploy step is `make deploy`, which runs infra/deploy.sh.
+        self.assertEqual(readme_steps("deploy").strip(), "make deploy")
+        self.assertIn("infra/deploy.sh", (ROOT / "Makefile").read_text().split("\ndeploy:")[1].split("\n\n")[0])
+        self.deploy(script=True, **MOTO_PARAMETERS)
         created = self.check_created()
+        type(self).unverified["OperationsDashboard"] = ("AWS::CloudWatch::Dashboard", MOTO_PARAMETERS_WHY)
 
         # An update: retentions changed; the same resources, changed in place. moto 5.2.5 fails
         # an update whose template holds a resource its condition leaves out (it "updates" the
         # archive that is not there, HTTP 500), so moto gets the template without them: what
         # CloudFormation would not create for these parameters anyway.
-        update = {"RetentionDays": 30, "LogRetentionDays": 30}
+        update = {"RetentionDays": 30, "LogRetentionDays": 30, **MOTO_PARAMETERS}
         pruned = json.loads(json.dumps(self.template))
         parameters = self.parameters(**update)
         for name, resource in self.template["Resources"].items():
@@ -324,10 +372,34 @@ class OfflineDeploy(unittest.TestCase):
         self.assertEqual(updated["ContactStateTable"], created["ContactStateTable"])
         self.assertEqual(updated["ContactStateFunction"], created["ContactStateFunction"])
 
-        # Delete: the stack goes, and the table stays (DeletionPolicy: Retain, deletion protection).
+        # The README's verify steps, as written, on what the function would have left after a test
+        # call: a queued contact in the table and its log line in the stack's log group (moto
+        # runs no function). Then its teardown steps: the redrive dry run, and sam delete.
+        table = created["ContactStateTable"]
+        group = created["ContactStateLogGroup"]
+        enqueued = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 90))
+        self.client("dynamodb").put_item(TableName=table, Item={
+            "contactId": {"S": CONTACT}, "state": {"S": "QUEUED"}, "channel": {"S": "VOICE"},
+            "queueArn": {"S": QUEUE_ARN}, "queuedIn": {"S": QUEUE_ARN}, "enqueueTimestamp": {"S": enqueued},
+        })
+        logs = self.client("logs")
+        logs.create_log_stream(logGroupName=group, logStreamName="2026/12/03/[$LATEST]0123456789abcdef")
+        line = {"timestamp": enqueued, "level": "INFO", "contactId": CONTACT, "eventType": "QUEUED", "outcome": "applied", "state": "QUEUED"}
+        logs.put_log_events(logGroupName=group, logStreamName="2026/12/03/[$LATEST]0123456789abcdef",
+                            logEvents=[{"timestamp": int(time.time() * 1000) - 60_000, "message": json.dumps(line)}])
         if "ContactStateTable" not in self.physical():
             self.unverifiable("ContactStateTable", "its DeletionPolicy (moto dropped it from the stack before the delete)")
-        self.sam("delete", "--stack-name", STACK, "--no-prompts", "--region", REGION)
+        steps = readme_steps("verify") + readme_steps("teardown")
+        result = subprocess.run(["bash", "-euo", "pipefail", "-c", steps], env=self.env, cwd=ROOT,
+                                capture_output=True, text=True, timeout=900)
+        (WORK / "readme-steps.log").write_text(result.stdout + result.stderr)
+        self.assertEqual(result.returncode, 0, f"the README's steps failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        self.assertIn("TableName", result.stdout)
+        self.assertIn(f'"contactId": "{CONTACT}"', result.stdout, "sam logs showed the stack's log line")
+        self.assertRegex(result.stdout, rf"queue {re.escape(QUEUE_ARN)}: 1 contact", "contact-views listed the queued contact")
+        self.assertIn(CONTACT, result.stdout.split("queue " + QUEUE_ARN)[1])
+        self.assertIn("no agent has contacts", result.stdout)
+        # (moto does not apply CloudWatch Logs filter patterns: every line matches `--filter`.)
         stacks = self.client("cloudformation").list_stacks()["StackSummaries"]
         self.assertEqual({s["StackStatus"] for s in stacks if s["StackName"] == STACK}, {"DELETE_COMPLETE"})
         tables = self.client("dynamodb").list_tables()["TableNames"]

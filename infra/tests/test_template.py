@@ -568,6 +568,8 @@ class TemplateWatching(GeneratedTemplate):
         )
 
     def test_the_dashboard_is_a_parameter_and_says_its_price(self):
+        # CloudWatch's free dashboards hold up to 50 metrics each.
+        self.assertLessEqual(len(self.plotted()), 50)
         parameter = self.source["Parameters"]["Dashboard"]
         self.assertEqual(parameter["AllowedValues"], ["on", "off"])
         self.assertIn("$3 a month", parameter["Description"])
