@@ -145,21 +145,25 @@ class OfflineDeploy(unittest.TestCase):
         return cls.session.client(name, endpoint_url=cls.url)
 
     @classmethod
-    def sam(cls, *args):
-        result = subprocess.run(
-            [str(SAM), *args], env=cls.env, cwd=ROOT, capture_output=True, text=True, timeout=600
-        )
+    def run_as_user(cls, command, *args, timeout=600):
+        """Runs a command as a user would (in the checkout, with moto's endpoint); its output."""
+        result = subprocess.run([*command, *args], env=cls.env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
         if result.returncode != 0:
-            raise AssertionError(f"sam {args[0]} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+            raise AssertionError(f"{command[-1]} {args[:1]} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
         return result.stdout
+
+    @classmethod
+    def sam(cls, *args):
+        return cls.run_as_user([str(SAM)], *args)
 
     @classmethod
     def deploy(cls, template="transformed.json", script=False, **parameters):
         """`sam deploy` of the transformed template; with `script`, through the README's
         `make deploy` script (sam build, then sam deploy with these arguments)."""
         overrides = [f"{key}={value}" for key, value in parameters.items()]
-        deploy = cls.deploy_script if script else lambda *args: cls.sam("deploy", *args)
-        deploy(
+        command = [str(DEPLOY_SCRIPT)] if script else [str(SAM), "deploy"]
+        cls.run_as_user(
+            command,
             "--template-file", str(WORK / template),
             "--stack-name", STACK,
             "--no-resolve-s3",
@@ -168,16 +172,8 @@ class OfflineDeploy(unittest.TestCase):
             "--no-fail-on-empty-changeset",
             "--region", REGION,
             *(["--parameter-overrides", *overrides] if overrides else []),
+            timeout=1200,
         )
-
-    @classmethod
-    def deploy_script(cls, *args):
-        result = subprocess.run(
-            [str(DEPLOY_SCRIPT), *args], env=cls.env, cwd=ROOT, capture_output=True, text=True, timeout=1200
-        )
-        if result.returncode != 0:
-            raise AssertionError(f"infra/deploy.sh failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-        return result.stdout
 
     def physical(self):
         resources = self.client("cloudformation").list_stack_resources(StackName=STACK)
@@ -390,15 +386,13 @@ class OfflineDeploy(unittest.TestCase):
         if "ContactStateTable" not in self.physical():
             self.unverifiable("ContactStateTable", "its DeletionPolicy (moto dropped it from the stack before the delete)")
         steps = readme_steps("verify") + readme_steps("teardown")
-        result = subprocess.run(["bash", "-euo", "pipefail", "-c", steps], env=self.env, cwd=ROOT,
-                                capture_output=True, text=True, timeout=900)
-        (WORK / "readme-steps.log").write_text(result.stdout + result.stderr)
-        self.assertEqual(result.returncode, 0, f"the README's steps failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-        self.assertIn("TableName", result.stdout)
-        self.assertIn(f'"contactId": "{CONTACT}"', result.stdout, "sam logs showed the stack's log line")
-        self.assertRegex(result.stdout, rf"queue {re.escape(QUEUE_ARN)}: 1 contact", "contact-views listed the queued contact")
-        self.assertIn(CONTACT, result.stdout.split("queue " + QUEUE_ARN)[1])
-        self.assertIn("no agent has contacts", result.stdout)
+        printed = self.run_as_user(["bash", "-euo", "pipefail", "-c", steps], timeout=900)
+        (WORK / "readme-steps.log").write_text(printed)
+        self.assertIn("TableName", printed)
+        self.assertIn(f'"contactId": "{CONTACT}"', printed, "sam logs showed the stack's log line")
+        self.assertRegex(printed, rf"queue {re.escape(QUEUE_ARN)}: 1 contact", "contact-views listed the queued contact")
+        self.assertIn(CONTACT, printed.split("queue " + QUEUE_ARN)[1])
+        self.assertIn("no agent has contacts", printed)
         # (moto does not apply CloudWatch Logs filter patterns: every line matches `--filter`.)
         stacks = self.client("cloudformation").list_stacks()["StackSummaries"]
         self.assertEqual({s["StackStatus"] for s in stacks if s["StackName"] == STACK}, {"DELETE_COMPLETE"})
