@@ -157,9 +157,14 @@ impl<S: ContactStore> Handler<S> {
             .then(|| event::envelope_id(payload))
             .flatten();
         let event = event.as_ref().ok();
-        log_line::log(request_id, event.ok_or(refused_id.as_deref()), &report);
+        let lag_ms = log_line::log(
+            request_id,
+            event.ok_or(refused_id.as_deref()),
+            &report,
+            SystemTime::now(),
+        );
         if let Some(summary) = &self.summary {
-            summary.observe(event.map(|event| event.event_type.as_str()), &report);
+            summary.observe(event.map(|event| event.event_type.as_str()), &report, lag_ms);
         }
         report
     }

@@ -23,6 +23,15 @@ pub fn milliseconds(duration: std::time::Duration) -> f64 {
     (duration.as_secs_f64() * 10_000.0).round() / 10.0
 }
 
+/// How long after its event time an event was handled, in whole milliseconds: `handled_at`
+/// minus the envelope's `time`. That time has one-second resolution (truncated), so the figure
+/// reads up to 999 ms high, never low; a clock behind the envelope's gives 0, not a negative lag.
+pub fn lag_ms(event_time: Option<i64>, handled_at: std::time::SystemTime) -> Option<u64> {
+    let since_epoch = handled_at.duration_since(std::time::UNIX_EPOCH).ok()?;
+    let event_ms = u64::try_from(event_time?).ok()?.checked_mul(1_000)?;
+    Some((since_epoch.as_millis() as u64).saturating_sub(event_ms))
+}
+
 /// The event's envelope time as written in the event (`2024-05-06T10:00:30Z`).
 fn iso(seconds: i64) -> Option<String> {
     chrono::DateTime::from_timestamp(seconds, 0)
@@ -39,6 +48,7 @@ macro_rules! contact_event_line {
             eventType = $line.event_type,
             eventId = $line.event_id,
             eventTime = $line.event_time.as_deref(),
+            lagMs = $line.lag_ms,
             outcome = $line.outcome,
             state = $line.state,
             stateBefore = $line.state_before,
@@ -59,6 +69,7 @@ struct Line<'a> {
     event_type: Option<&'a str>,
     event_id: Option<&'a str>,
     event_time: Option<String>,
+    lag_ms: Option<u64>,
     outcome: &'static str,
     state: Option<&'a str>,
     state_before: Option<&'a str>,
@@ -72,8 +83,14 @@ struct Line<'a> {
 }
 
 /// Logs the event's line: `request_id` of the invocation (empty outside Lambda), the event as
-/// read (`Err` with the envelope's id, where readable, when it was refused), and its report.
-pub fn log(request_id: &str, event: Result<&ContactEvent, Option<&str>>, report: &Report) {
+/// read (`Err` with the envelope's id, where readable, when it was refused), its report, and
+/// when it was handled. Returns the lag it logged.
+pub fn log(
+    request_id: &str,
+    event: Result<&ContactEvent, Option<&str>>,
+    report: &Report,
+    handled_at: std::time::SystemTime,
+) -> Option<u64> {
     let (event, refused_id) = match event {
         Ok(event) => (Some(event), None),
         Err(id) => (None, id),
@@ -86,6 +103,10 @@ pub fn log(request_id: &str, event: Result<&ContactEvent, Option<&str>>, report:
         event_type: event.map(|event| event.event_type.as_str()),
         event_id: event.and_then(|event| event.id.as_deref()).or(refused_id),
         event_time: event.and_then(|event| event.time).and_then(iso),
+        // Freshness: how far behind Connect the table is, for events it took (not failed ones).
+        lag_ms: event
+            .filter(|_| !outcome.is_error())
+            .and_then(|event| lag_ms(event.time, handled_at)),
         outcome: outcome.name(),
         state: outcome.state(),
         state_before: outcome.state_before(),
@@ -109,6 +130,7 @@ pub fn log(request_id: &str, event: Result<&ContactEvent, Option<&str>>, report:
         LogLevel::Warn => contact_event_line!(Level::WARN, line),
         _ => contact_event_line!(Level::INFO, line),
     }
+    line.lag_ms
 }
 
 #[cfg(test)]
@@ -120,6 +142,16 @@ mod tests {
     fn milliseconds_are_rounded_to_a_tenth() {
         assert_eq!(milliseconds(Duration::from_micros(3_949)), 3.9);
         assert_eq!(milliseconds(Duration::from_micros(3_951)), 4.0);
+    }
+
+    #[test]
+    fn the_lag_is_the_handling_time_less_the_envelope_time_never_negative() {
+        let at = |ms: u64| std::time::UNIX_EPOCH + Duration::from_millis(ms);
+        assert_eq!(lag_ms(Some(1_714_989_630), at(1_714_989_631_250)), Some(1_250));
+        // A clock a little behind the envelope's: no negative lag.
+        assert_eq!(lag_ms(Some(1_714_989_630), at(1_714_989_629_900)), Some(0));
+        assert_eq!(lag_ms(None, at(1_714_989_631_250)), None);
+        assert_eq!(lag_ms(Some(-1), at(1_000)), None);
     }
 
     #[test]

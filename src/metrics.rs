@@ -1,11 +1,11 @@
 //! Metrics when the log level hides the per-event line.
 //!
 //! At the default level, metrics cost no bytes of their own: the template's CloudWatch metric
-//! filters read the per-event line (`outcome`, `eventType`, `dynamodbMs`, `rejections`,
-//! `retries`). A line Lambda's log-level filter drops (INFO lines at `ApplicationLogLevel` WARN,
+//! filters read the per-event line (`outcome`, `eventType`, `dynamodbMs`, `lagMs`,
+//! `rejections`, `retries`). A line Lambda's log-level filter drops (INFO lines at `ApplicationLogLevel` WARN,
 //! say) cannot be read by a filter, so those events are counted here instead and printed as
 //! Embedded Metric Format lines — the same metric names and dimensions — at most once a minute
-//! (latencies every 100 events, EMF's limit), carrying the configured level so the filter keeps
+//! (latencies and lags every 100 events, EMF's limit), carrying the configured level so the filter keeps
 //! them.
 //! <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>
 
@@ -39,6 +39,7 @@ struct Counts {
     by_outcome: [u64; Outcome::NAMES.len()],
     by_event_type: [u64; EventType::KNOWN.len()],
     latencies: Vec<f64>,
+    lags: Vec<f64>,
     rejections: u64,
     retries: u64,
 }
@@ -50,6 +51,7 @@ impl Counts {
             by_outcome: [0; Outcome::NAMES.len()],
             by_event_type: [0; EventType::KNOWN.len()],
             latencies: Vec::new(),
+            lags: Vec::new(),
             rejections: 0,
             retries: 0,
         }
@@ -77,8 +79,9 @@ impl DroppedLineMetrics {
         })
     }
 
-    /// Counts one event if its line is dropped, and prints the counts when they are due.
-    pub fn observe(&self, event_type: Option<&str>, report: &Report) {
+    /// Counts one event if its line is dropped (with its `lag_ms`, as its line would say), and
+    /// prints the counts when they are due.
+    pub fn observe(&self, event_type: Option<&str>, report: &Report, lag_ms: Option<u64>) {
         if self.level.keeps(level_of(&report.outcome)) {
             return;
         }
@@ -100,28 +103,25 @@ impl DroppedLineMetrics {
         if tally.requests > 0 {
             counts.latencies.push(milliseconds(tally.store_time));
         }
+        if let Some(lag) = lag_ms {
+            counts.lags.push(lag as f64);
+        }
         counts.rejections += tally.rejections as u64;
         counts.retries += u64::from(tally.retries);
         if counts.since.elapsed() >= self.interval {
             let full = std::mem::replace(&mut *counts, Counts::new());
             drop(counts);
             self.print(&full);
-        } else if counts.latencies.len() >= MAX_VALUES {
+        } else if counts.latencies.len() >= MAX_VALUES || counts.lags.len() >= MAX_VALUES {
             // EMF takes at most 100 values per metric: those go now, the counts wait.
-            let latencies = std::mem::take(&mut counts.latencies);
+            let values = Counts {
+                latencies: std::mem::take(&mut counts.latencies),
+                lags: std::mem::take(&mut counts.lags),
+                ..Counts::new()
+            };
             drop(counts);
-            self.print_latencies(latencies);
+            self.print(&values);
         }
-    }
-
-    fn print_latencies(&self, latencies: Vec<f64>) {
-        let document = self.document(
-            SystemTime::now(),
-            "",
-            "",
-            &[("DynamoDbLatency", "Milliseconds", json!(latencies))],
-        );
-        emit(&[document]);
     }
 
     /// Prints what is counted now (at shutdown, or in tests).
@@ -149,6 +149,9 @@ impl DroppedLineMetrics {
         let mut totals = Vec::new();
         if !counts.latencies.is_empty() {
             totals.push(("DynamoDbLatency", "Milliseconds", json!(counts.latencies)));
+        }
+        if !counts.lags.is_empty() {
+            totals.push(("Lag", "Milliseconds", json!(counts.lags)));
         }
         if counts.rejections > 0 {
             totals.push(("ConditionalRejections", "Count", json!(counts.rejections)));

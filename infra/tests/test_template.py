@@ -307,7 +307,7 @@ class TemplateOperations(GeneratedTemplate):
         self.assertLessEqual(series, 25)
         names = {f["Properties"]["MetricTransformations"][0]["MetricName"] for f in filters.values()}
         self.assertEqual(
-            names, {"Events", "DynamoDbLatency", "ConditionalRejections", "Retries"}
+            names, {"Events", "DynamoDbLatency", "Lag", "ConditionalRejections", "Retries"}
         )
 
     def alarm(self, namespace, metric):
@@ -474,10 +474,14 @@ class TemplateWatching(GeneratedTemplate):
         (dashboard,) = self.of_type("AWS::CloudWatch::Dashboard").values()
         self.assertEqual(dashboard["Condition"], "DashboardOn")
         body, variables = dashboard["Properties"]["DashboardBody"]["Fn::Sub"]
-        self.assertEqual(set(variables), {"SilenceAlarmEntry"})
-        condition, present, absent = variables["SilenceAlarmEntry"]["Fn::If"]
-        self.assertEqual((condition, present, absent), ("SilenceAlarmOn", {"Fn::Sub": ', "${SilenceAlarm.Arn}"'}, ""))
-        body = body.replace("${SilenceAlarmEntry}", ', "${SilenceAlarm.Arn}"')
+        # Alarms that a condition may leave out are listed only when they exist.
+        conditional = {"SilenceAlarmEntry": ("SilenceAlarmOn", "SilenceAlarm"), "LagAlarmEntry": ("LagAlarmOn", "LagAlarm")}
+        self.assertEqual(set(variables), set(conditional))
+        for variable, (condition, alarm) in conditional.items():
+            self.assertEqual(self.resources[alarm]["Condition"], condition)
+            entry = f', "${{{alarm}.Arn}}"'
+            self.assertEqual(variables[variable]["Fn::If"], [condition, {"Fn::Sub": entry}, ""])
+            body = body.replace(f"${{{variable}}}", entry)
         names = re.findall(r"\$\{([^}]+)\}", body)
         parameters = self.source["Parameters"]
         for name in names:
@@ -551,8 +555,9 @@ class TemplateWatching(GeneratedTemplate):
         stats = {(name, options.get("stat")) for _, name, _, options in self.plotted()}
         for outcome in OUTCOMES:
             self.assertIn(("${MetricsNamespace}", "Events", (("Outcome", outcome),)), shown)
-        self.assertIn(("DynamoDbLatency", "p50"), stats)
-        self.assertIn(("DynamoDbLatency", "p99"), stats)
+        for metric in ("DynamoDbLatency", "Lag"):
+            self.assertIn((metric, "p50"), stats)
+            self.assertIn((metric, "p99"), stats)
         function = (("FunctionName", "${ContactStateFunction}"),)
         for metric in ("Errors", "Invocations", "AsyncEventAge", "Throttles", "ConcurrentExecutions"):
             self.assertIn(("AWS/Lambda", metric, function), shown)
@@ -595,6 +600,22 @@ class TemplateWatching(GeneratedTemplate):
         # CloudWatch: a period under an hour times the evaluation periods may not exceed a day.
         self.assertLessEqual(parameter["MaxValue"] * 60, 86400)
         self.assertEqual(self.source["Conditions"]["SilenceAlarmOn"], {"Fn::Not": [{"Fn::Equals": [{"Ref": "SilenceAlarmMinutes"}, 0]}]})
+
+    def test_an_alarm_fires_when_the_p99_lag_behind_connect_stays_over_its_parameter(self):
+        (lag,) = [a for a in self.of_type("AWS::CloudWatch::Alarm").values() if a["Properties"]["MetricName"] == "Lag"]
+        self.assertEqual(lag["Condition"], "LagAlarmOn")
+        alarm = lag["Properties"]
+        self.assertEqual(alarm["Namespace"], {"Ref": "MetricsNamespace"})
+        self.assertEqual(alarm["ExtendedStatistic"], "p99")
+        self.assertEqual(alarm["Threshold"], {"Ref": "LagAlarmMilliseconds"})
+        self.assertGreaterEqual(alarm["DatapointsToAlarm"], 2, "one late redelivery is no page")
+        self.assertEqual(alarm["AlarmActions"], [{"Ref": "AlarmTopic"}])
+        (metric,) = [
+            f["Properties"] for f in self.of_type("AWS::Logs::MetricFilter").values()
+            if f["Properties"]["MetricTransformations"][0]["MetricName"] == "Lag"
+        ]
+        self.assertEqual(metric["MetricTransformations"][0]["MetricValue"], "$.lagMs")
+        self.assertIn("lagMs", documented_log_fields())
 
     def test_platform_logs_are_a_parameter_warn_by_default(self):
         logging = self.resources["ContactStateFunction"]["Properties"]["LoggingConfig"]

@@ -10,7 +10,7 @@ use fault_proxy::{FaultProxy, Faults};
 use local_lambda::RuntimeApi;
 use serde_json::{Value, json};
 
-use crate::support::corpus::{lifecycle, stream, uuid};
+use crate::support::corpus::{ending_now, lifecycle, stream, uuid};
 use crate::support::{
     BINARY, RETENTION_DAYS, endpoint, event, fresh_table, sample, sample_files, spawn_logged,
 };
@@ -315,11 +315,11 @@ async fn at_warn_refusals_stay_and_metrics_survive_the_dropped_lines() {
 }
 
 /// What CloudWatch Logs bills: the bytes of the per-event line, over a realistic stream (UUID
-/// ids, shuffled, a third duplicated). Goal: a mean of at most 350 bytes at INFO.
+/// ids, dated now, shuffled, a third duplicated). Goal: a mean of at most 350 bytes at INFO.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mean_of_at_most_350_log_bytes_per_event_at_info() {
     let lifecycles: Vec<_> = (0..60)
-        .map(|n| lifecycle(&uuid(&format!("bytes-{n}")), n * 7919 + 3))
+        .map(|n| ending_now(lifecycle(&uuid(&format!("bytes-{n}")), n * 7919 + 3)))
         .collect();
     let events = stream(&lifecycles, 5);
     let count = events.len();

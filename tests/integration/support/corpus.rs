@@ -385,6 +385,36 @@ pub fn lifecycle_with(contact_id: &str, seed: u64, mix: &Mix) -> Vec<Vec<u8>> {
     b.events
 }
 
+/// One contact's events moved in time so that the last happened just now, as a live stream's
+/// have: only the envelope `time` moves (the order rules read it for state; the detail's own
+/// timestamps keep their order), so outcomes are unchanged and `lagMs` on the log line has the
+/// length it has in production (seconds to minutes, not years) for the byte figures.
+pub fn ending_now(events: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    let time = |event: &Value| {
+        chrono::DateTime::parse_from_rfc3339(event["time"].as_str().expect("time"))
+            .expect("a time")
+            .timestamp()
+    };
+    let events: Vec<Value> = events
+        .iter()
+        .map(|event| serde_json::from_slice(event).expect("an event"))
+        .collect();
+    let latest = events.iter().map(time).max().unwrap_or_default();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs() as i64;
+    let shift = now - latest;
+    events
+        .into_iter()
+        .map(|mut event| {
+            let moved = chrono::DateTime::from_timestamp(time(&event) + shift, 0).expect("valid");
+            event["time"] = json!(moved.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+            event.to_string().into_bytes()
+        })
+        .collect()
+}
+
 /// `events` shuffled, with some delivered twice or three times.
 pub fn delivered(events: &[Vec<u8>], seed: u64) -> Vec<Vec<u8>> {
     let mut rng = Rng::new(seed ^ 0x5EED);
