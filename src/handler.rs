@@ -164,7 +164,11 @@ impl<S: ContactStore> Handler<S> {
             SystemTime::now(),
         );
         if let Some(summary) = &self.summary {
-            summary.observe(event.map(|event| event.event_type.as_str()), &report, lag_ms);
+            summary.observe(
+                event.map(|event| event.event_type.as_str()),
+                &report,
+                lag_ms,
+            );
         }
         report
     }

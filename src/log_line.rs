@@ -147,7 +147,10 @@ mod tests {
     #[test]
     fn the_lag_is_the_handling_time_less_the_envelope_time_never_negative() {
         let at = |ms: u64| std::time::UNIX_EPOCH + Duration::from_millis(ms);
-        assert_eq!(lag_ms(Some(1_714_989_630), at(1_714_989_631_250)), Some(1_250));
+        assert_eq!(
+            lag_ms(Some(1_714_989_630), at(1_714_989_631_250)),
+            Some(1_250)
+        );
         // A clock a little behind the envelope's: no negative lag.
         assert_eq!(lag_ms(Some(1_714_989_630), at(1_714_989_629_900)), Some(0));
         assert_eq!(lag_ms(None, at(1_714_989_631_250)), None);

@@ -39,7 +39,7 @@ struct Counts {
     by_outcome: [u64; Outcome::NAMES.len()],
     by_event_type: [u64; EventType::KNOWN.len()],
     latencies: Vec<f64>,
-    lags: Vec<f64>,
+    lags: Vec<u64>,
     rejections: u64,
     retries: u64,
 }
@@ -104,7 +104,7 @@ impl DroppedLineMetrics {
             counts.latencies.push(milliseconds(tally.store_time));
         }
         if let Some(lag) = lag_ms {
-            counts.lags.push(lag as f64);
+            counts.lags.push(lag);
         }
         counts.rejections += tally.rejections as u64;
         counts.retries += u64::from(tally.retries);

@@ -263,8 +263,9 @@ async fn at_debug_the_whole_event_is_logged() {
 /// stood for are counted in EMF lines at WARN instead, so the metrics do not stop.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_warn_refusals_stay_and_metrics_survive_the_dropped_lines() {
+    // Dated now: the EMF lines carry each event's lag, whose length is a live stream's.
     let lifecycles: Vec<_> = (0..20)
-        .map(|n| lifecycle(&uuid(&format!("warn-{n}")), n * 31 + 7))
+        .map(|n| ending_now(lifecycle(&uuid(&format!("warn-{n}")), n * 31 + 7)))
         .collect();
     let mut events = stream(&lifecycles, 11);
     let handled = events.len();
@@ -312,6 +313,13 @@ async fn at_warn_refusals_stay_and_metrics_survive_the_dropped_lines() {
         (lifecycles.len()..=handled).contains(&latencies),
         "{latencies}"
     );
+    // Every event taken has its lag counted, as its dropped line would have said it.
+    let lags: usize = metrics
+        .iter()
+        .filter_map(|r| r["Lag"].as_array())
+        .map(Vec::len)
+        .sum();
+    assert_eq!(lags, handled, "{lags}");
 }
 
 /// What CloudWatch Logs bills: the bytes of the per-event line, over a realistic stream (UUID
