@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use serde_dynamo::aws_sdk_dynamodb_1::from_item;
 
-use contact_state_core::views::View;
+use contact_state_core::views::{self, View};
 
 type Item = std::collections::HashMap<String, AttributeValue>;
 
@@ -23,6 +23,8 @@ pub struct Entry {
     pub position: usize,
     pub contact_id: String,
     pub state: Option<String>,
+    /// What the contact is doing: `waiting`, `with agent`, `paused`, `after-contact work`.
+    pub phase: Option<&'static str>,
     pub channel: Option<String>,
     /// When it entered: `enqueueTimestamp` or `connectedToAgentTimestamp`.
     pub since: String,
@@ -129,6 +131,7 @@ pub async fn read(
         groups.entry(place).or_default().push(Entry {
             position: 0,
             contact_id,
+            phase: text(item, "state").as_deref().and_then(views::phase),
             state: text(item, "state"),
             channel: text(item, "channel"),
             since,
@@ -217,9 +220,10 @@ pub fn render(listing: &Listing, place: &str) -> String {
         ));
         for entry in &group.entries {
             out.push_str(&format!(
-                "  {:>3}  {:<36}  {:<20}  {:<6}  since {}  ({})\n",
+                "  {:>3}  {:<36}  {:<18}  {:<20}  {:<6}  since {}  ({})\n",
                 entry.position,
                 entry.contact_id,
+                entry.phase.unwrap_or("-"),
                 entry.state.as_deref().unwrap_or("-"),
                 entry.channel.as_deref().unwrap_or("-"),
                 entry.since,

@@ -94,6 +94,19 @@ pub const VIEWS: Views<View> = Views {
     },
 };
 
+/// What a listed contact is doing, as a supervisor says it: `waiting` (in `queued`), `with
+/// agent`, `paused`, and `after-contact work` (a `withAgent` entry whose contact has
+/// disconnected; docs/contract.md, "Live views"). `None` for a state no view lists.
+pub fn phase(state: &str) -> Option<&'static str> {
+    match state {
+        "QUEUED" => Some("waiting"),
+        "CONNECTED_TO_AGENT" | "RESUMED" => Some("with agent"),
+        "PAUSED" => Some("paused"),
+        "DISCONNECTED" => Some("after-contact work"),
+        _ => None,
+    }
+}
+
 /// DynamoDB's limits on index key values, in bytes: a value over them would fail every write of
 /// the item, so such a contact is stored but not listed.
 pub const INDEX_PARTITION_KEY_MAX_BYTES: usize = 2_048;
@@ -184,6 +197,22 @@ mod tests {
                 required(Some(state), &places).with_agent.as_deref(),
                 Some("arn:a")
             );
+        }
+    }
+
+    #[test]
+    fn readers_tell_waiting_with_agent_and_paused_apart() {
+        assert_eq!(phase("QUEUED"), Some("waiting"));
+        assert_eq!(phase("CONNECTED_TO_AGENT"), Some("with agent"));
+        assert_eq!(phase("RESUMED"), Some("with agent"));
+        assert_eq!(phase("PAUSED"), Some("paused"));
+        assert_eq!(phase("DISCONNECTED"), Some("after-contact work"));
+        assert_eq!(phase("COMPLETED"), None);
+        // Every state a view lists has a phase.
+        for view in VIEWS {
+            for state in view.states {
+                assert!(phase(state).is_some(), "{state}");
+            }
         }
     }
 

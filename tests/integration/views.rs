@@ -78,6 +78,7 @@ async fn queues_list_who_waits_where_in_arrival_order_with_positions() {
     assert_eq!(ids, ["c-1", "c-3"], "c-4 is with an agent, not waiting");
     assert_eq!(sales["entries"][1]["position"], 2);
     assert_eq!(sales["entries"][0]["channel"], "VOICE");
+    assert_eq!(sales["entries"][0]["phase"], "waiting");
     let one = json_of(
         &table,
         &["--horizon-hours", "0", "queues", "--queue", "arn:q/support"],
@@ -101,7 +102,17 @@ async fn agents_list_the_contacts_they_hold() {
     let entry = &listing["groups"][0]["entries"][0];
     assert_eq!(entry["contactId"], "c-4");
     assert_eq!(entry["state"], "CONNECTED_TO_AGENT");
+    assert_eq!(
+        entry["phase"], "with agent",
+        "readers tell the phases apart"
+    );
     assert_eq!(entry["since"], "2024-05-06T10:00:30.000Z");
+    let (ok, text) = views(&table, &["--horizon-hours", "0", "agents"]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("c-4") && text.contains("with agent"),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
