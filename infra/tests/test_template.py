@@ -635,6 +635,8 @@ class TemplateWatching(GeneratedTemplate):
         )
         grouped = [name for names in groups.values() for name in names]
         self.assertEqual(sorted(grouped), sorted(self.source["Parameters"]), "each parameter in exactly one group")
+        # `sam deploy --guided` asks in the template's order (it does not read the groups).
+        self.assertEqual(list(self.source["Parameters"]), grouped, "parameters in the groups' order")
         self.assertEqual(groups["Local only (leave empty when deploying)"], ["LocalDynamoDbEndpoint"])
         for name, parameter in self.source["Parameters"].items():
             self.assertIn("leave", parameter["Description"].lower(), f"{name}: say when to leave it alone")
