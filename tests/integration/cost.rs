@@ -16,7 +16,7 @@ use connect_contact_state::dynamodb::item_size;
 use local_lambda::RuntimeApi;
 use serde_json::Value;
 
-use crate::support::corpus::{REALISTIC, ending_now, lifecycle_with, live_stream, stream, uuid};
+use crate::support::corpus::{REALISTIC, dated_now, lifecycle_with, live_stream, stream, uuid};
 use crate::support::{
     BINARY, RETENTION_DAYS, Table, concurrently, endpoint, fresh_table, spawn_logged,
 };
@@ -87,18 +87,13 @@ impl Order {
 /// Runs `contacts` lifecycles, delivered in `order`, through `instances` processes.
 async fn measure(table: &Table, contacts: u64, instances: usize, order: Order) -> Figures {
     let lifecycles: Vec<_> = (0..contacts)
-        .map(|n| {
-            ending_now(lifecycle_with(
-                &uuid(&format!("cost-{n}")),
-                n * 104_729 + 17,
-                &REALISTIC,
-            ))
-        })
+        .map(|n| lifecycle_with(&uuid(&format!("cost-{n}")), n * 104_729 + 17, &REALISTIC))
         .collect();
-    let events = match order {
+    // Dated now, each contact ending as the run starts: `lagMs` as long as in production.
+    let events = dated_now(match order {
         Order::Live => live_stream(&lifecycles, 23),
         Order::Shuffled => stream(&lifecycles, 23),
-    };
+    });
     let deliveries = events.len();
     let api = Arc::new(
         RuntimeApi::start(Duration::from_secs(10))

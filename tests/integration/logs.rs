@@ -10,7 +10,7 @@ use fault_proxy::{FaultProxy, Faults};
 use local_lambda::RuntimeApi;
 use serde_json::{Value, json};
 
-use crate::support::corpus::{ending_now, lifecycle, stream, uuid};
+use crate::support::corpus::{dated_now, lifecycle, stream, uuid};
 use crate::support::{
     BINARY, RETENTION_DAYS, endpoint, event, fresh_table, sample, sample_files, spawn_logged,
 };
@@ -263,11 +263,11 @@ async fn at_debug_the_whole_event_is_logged() {
 /// stood for are counted in EMF lines at WARN instead, so the metrics do not stop.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_warn_refusals_stay_and_metrics_survive_the_dropped_lines() {
-    // Dated now: the EMF lines carry each event's lag, whose length is a live stream's.
     let lifecycles: Vec<_> = (0..20)
-        .map(|n| ending_now(lifecycle(&uuid(&format!("warn-{n}")), n * 31 + 7)))
+        .map(|n| lifecycle(&uuid(&format!("warn-{n}")), n * 31 + 7))
         .collect();
-    let mut events = stream(&lifecycles, 11);
+    // Dated now: the EMF lines carry each event's lag, whose length is a live stream's.
+    let mut events = dated_now(stream(&lifecycles, 11));
     let handled = events.len();
     events.push(sample("refused-missing-contact-id.json"));
     events.push(sample("refused-missing-contact-id.json"));
@@ -327,9 +327,9 @@ async fn at_warn_refusals_stay_and_metrics_survive_the_dropped_lines() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mean_of_at_most_350_log_bytes_per_event_at_info() {
     let lifecycles: Vec<_> = (0..60)
-        .map(|n| ending_now(lifecycle(&uuid(&format!("bytes-{n}")), n * 7919 + 3)))
+        .map(|n| lifecycle(&uuid(&format!("bytes-{n}")), n * 7919 + 3))
         .collect();
-    let events = stream(&lifecycles, 5);
+    let events = dated_now(stream(&lifecycles, 5));
     let count = events.len();
     let lines = logs_of("INFO", events).await;
     assert_eq!(lines.len(), count);

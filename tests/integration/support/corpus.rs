@@ -385,29 +385,43 @@ pub fn lifecycle_with(contact_id: &str, seed: u64, mix: &Mix) -> Vec<Vec<u8>> {
     b.events
 }
 
-/// One contact's events moved in time so that the last happened just now, as a live stream's
-/// have: only the envelope `time` moves (the order rules read it for state; the detail's own
-/// timestamps keep their order), so outcomes are unchanged and `lagMs` on the log line has the
+/// A stream dated now: each contact's events moved in time so that its last happened just now,
+/// as a live stream's have. Only the envelope `time` moves, by one offset per contact (the order
+/// rules compare a contact's own events; the detail's timestamps keep their order), and the
+/// delivery order stays as it is, so outcomes are unchanged and `lagMs` on the log line has the
 /// length it has in production (seconds to minutes, not years) for the byte figures.
-pub fn ending_now(events: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+pub fn dated_now(events: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
     let time = |event: &Value| {
         chrono::DateTime::parse_from_rfc3339(event["time"].as_str().expect("time"))
             .expect("a time")
             .timestamp()
     };
+    let contact = |event: &Value| {
+        let detail = &event["detail"];
+        detail
+            .get("contactId")
+            .or_else(|| detail.get("ContactId"))
+            .and_then(Value::as_str)
+            .expect("a contact id")
+            .to_owned()
+    };
     let events: Vec<Value> = events
         .iter()
         .map(|event| serde_json::from_slice(event).expect("an event"))
         .collect();
-    let latest = events.iter().map(time).max().unwrap_or_default();
+    let mut latest = std::collections::HashMap::new();
+    for event in &events {
+        let at = latest.entry(contact(event)).or_insert(i64::MIN);
+        *at = (*at).max(time(event));
+    }
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("after 1970")
         .as_secs() as i64;
-    let shift = now - latest;
     events
         .into_iter()
         .map(|mut event| {
+            let shift = now - latest[&contact(&event)];
             let moved = chrono::DateTime::from_timestamp(time(&event) + shift, 0).expect("valid");
             event["time"] = json!(moved.format("%Y-%m-%dT%H:%M:%SZ").to_string());
             event.to_string().into_bytes()
