@@ -157,11 +157,12 @@ impl<S: ContactStore> Handler<S> {
             .then(|| event::envelope_id(payload))
             .flatten();
         let event = event.as_ref().ok();
-        let lag_ms = log_line::log(
+        let lag_ms = log_line::lag_of(event, &report.outcome, SystemTime::now());
+        log_line::log(
             request_id,
             event.ok_or(refused_id.as_deref()),
             &report,
-            SystemTime::now(),
+            lag_ms,
         );
         if let Some(summary) = &self.summary {
             summary.observe(

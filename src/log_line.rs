@@ -23,6 +23,18 @@ pub fn milliseconds(duration: std::time::Duration) -> f64 {
     (duration.as_secs_f64() * 10_000.0).round() / 10.0
 }
 
+/// Freshness: how long after its event time a taken event (not a refused or failed one) was
+/// handled; see [`lag_ms`].
+pub fn lag_of(
+    event: Option<&ContactEvent>,
+    outcome: &Outcome,
+    handled_at: std::time::SystemTime,
+) -> Option<u64> {
+    event
+        .filter(|_| !outcome.is_error())
+        .and_then(|event| lag_ms(event.time, handled_at))
+}
+
 /// How long after its event time an event was handled, in whole milliseconds: `handled_at`
 /// minus the envelope's `time`. That time has one-second resolution (truncated), so the figure
 /// reads up to 999 ms high, never low; a clock behind the envelope's gives 0, not a negative lag.
@@ -84,13 +96,13 @@ struct Line<'a> {
 
 /// Logs the event's line: `request_id` of the invocation (empty outside Lambda), the event as
 /// read (`Err` with the envelope's id, where readable, when it was refused), its report, and
-/// when it was handled. Returns the lag it logged.
+/// its lag ([`lag_of`]).
 pub fn log(
     request_id: &str,
     event: Result<&ContactEvent, Option<&str>>,
     report: &Report,
-    handled_at: std::time::SystemTime,
-) -> Option<u64> {
+    lag_ms: Option<u64>,
+) {
     let (event, refused_id) = match event {
         Ok(event) => (Some(event), None),
         Err(id) => (None, id),
@@ -103,10 +115,7 @@ pub fn log(
         event_type: event.map(|event| event.event_type.as_str()),
         event_id: event.and_then(|event| event.id.as_deref()).or(refused_id),
         event_time: event.and_then(|event| event.time).and_then(iso),
-        // Freshness: how far behind Connect the table is, for events it took (not failed ones).
-        lag_ms: event
-            .filter(|_| !outcome.is_error())
-            .and_then(|event| lag_ms(event.time, handled_at)),
+        lag_ms,
         outcome: outcome.name(),
         state: outcome.state(),
         state_before: outcome.state_before(),
@@ -130,7 +139,6 @@ pub fn log(
         LogLevel::Warn => contact_event_line!(Level::WARN, line),
         _ => contact_event_line!(Level::INFO, line),
     }
-    line.lag_ms
 }
 
 #[cfg(test)]

@@ -2,11 +2,11 @@
 //!
 //! At the default level, metrics cost no bytes of their own: the template's CloudWatch metric
 //! filters read the per-event line (`outcome`, `eventType`, `dynamodbMs`, `lagMs`,
-//! `rejections`, `retries`). A line Lambda's log-level filter drops (INFO lines at `ApplicationLogLevel` WARN,
-//! say) cannot be read by a filter, so those events are counted here instead and printed as
-//! Embedded Metric Format lines — the same metric names and dimensions — at most once a minute
-//! (latencies and lags every 100 events, EMF's limit), carrying the configured level so the filter keeps
-//! them.
+//! `rejections`, `retries`). A line Lambda's log-level filter drops (INFO lines at
+//! `ApplicationLogLevel` WARN, say) cannot be read by a filter, so those events are counted here
+//! instead and printed as Embedded Metric Format lines — the same metric names and dimensions —
+//! at most once a minute (latencies and lags every 100 events, EMF's limit), carrying the
+//! configured level so the filter keeps them.
 //! <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>
 
 use std::io::Write as _;

@@ -23,16 +23,13 @@ def start(change_set_outputs=False):
     # Its log (requests, and the tracebacks behind its HTTP 500s) in .local/run.
     log = ROOT / f".local/run/moto.{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
+    if change_set_outputs:
+        server = [str(ROOT / ".local/moto/bin/python"), str(Path(__file__).with_name("moto_standin.py"))]
+    else:
+        server = [str(ROOT / ".local/moto/bin/moto_server")]
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [
-                *(
-                    [str(ROOT / ".local/moto/bin/python"), str(Path(__file__).with_name("moto_standin.py"))]
-                    if change_set_outputs
-                    else [str(ROOT / ".local/moto/bin/moto_server")]
-                ),
-                "-H", "127.0.0.1", "-p", str(port),
-            ],
+            [*server, "-H", "127.0.0.1", "-p", str(port)],
             stdout=out,
             stderr=subprocess.STDOUT,
         )
