@@ -21,7 +21,13 @@ pub enum Read {
     /// own group. Its parents are that group's path (one `DescribeUserHierarchyGroup` away), and
     /// five ARNs (~550 bytes) would take an item past one write unit.
     DeepestLevelId,
+    /// Whole seconds: a JSON number (or a string of digits) from 0 to [`SECONDS_MAX`], stored
+    /// as a number (N).
+    Seconds,
 }
+
+/// The largest duration in seconds a fact may hold: ten years, far beyond any contact's.
+pub const SECONDS_MAX: u64 = 315_360_000;
 
 /// One fact of the table contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +38,9 @@ pub struct Fact {
     /// covers PascalCase and the published spellings (`instanceARN`, `InstanceARN`).
     pub source: &'static [&'static str],
     pub read: Read,
+    /// Read only from COMPLETED events: the after-contact-work facts, which other events carry
+    /// as placeholders or not at all (docs/contract.md).
+    pub completed_only: bool,
 }
 
 const fn fact(attribute: &'static str, source: &'static [&'static str], read: Read) -> Fact {
@@ -39,11 +48,32 @@ const fn fact(attribute: &'static str, source: &'static [&'static str], read: Re
         attribute,
         source,
         read,
+        completed_only: false,
     }
 }
 
+/// An after-contact-work fact of `agentInfo`, read from COMPLETED only.
+const fn after_contact_work(
+    attribute: &'static str,
+    source: &'static [&'static str],
+    read: Read,
+) -> Fact {
+    Fact {
+        attribute,
+        source,
+        read,
+        completed_only: true,
+    }
+}
+
+/// After-contact work's start, end and length: what a COMPLETED event (or `DescribeContact`)
+/// says of it.
+pub const AFTER_CONTACT_WORK_START: &str = "afterContactWorkStartTimestamp";
+pub const AFTER_CONTACT_WORK_END: &str = "afterContactWorkEndTimestamp";
+pub const AFTER_CONTACT_WORK_DURATION: &str = "afterContactWorkDuration";
+
 /// Every fact, in the order docs/contract.md lists the item's attributes.
-pub const FACTS: [Fact; 16] = [
+pub const FACTS: [Fact; 19] = [
     fact("channel", &["channel"], Read::UpperCase),
     fact("initiationMethod", &["initiationMethod"], Read::Text),
     fact("instanceArn", &["instanceArn"], Read::Text),
@@ -95,7 +125,31 @@ pub const FACTS: [Fact; 16] = [
         &["segmentAttributes", "connect:Subtype", "valueString"],
         Read::Text,
     ),
+    after_contact_work(
+        AFTER_CONTACT_WORK_START,
+        &["agentInfo", "afterContactWorkStartTimestamp"],
+        Read::Timestamp,
+    ),
+    after_contact_work(
+        AFTER_CONTACT_WORK_END,
+        &["agentInfo", "afterContactWorkEndTimestamp"],
+        Read::Timestamp,
+    ),
+    after_contact_work(
+        AFTER_CONTACT_WORK_DURATION,
+        &["agentInfo", "afterContactWorkDuration"],
+        Read::Seconds,
+    ),
 ];
+
+/// How the fact stored as `attribute` is read (its stored type follows: [`Read::Seconds`] is a
+/// number); `None` for an attribute that is no fact.
+pub fn read_of(attribute: &str) -> Option<Read> {
+    FACTS
+        .iter()
+        .find(|fact| fact.attribute == attribute)
+        .map(|fact| fact.read)
+}
 
 /// Where the contact is: an ARN and since when (docs/contract.md, "where the contact is"). Not write-once: a
 /// flow can move a queued contact to another queue under the same `contactId`, so the pair with
@@ -198,7 +252,7 @@ pub const PLACES: Places<Place> = Places {
         arn: "queueArn",
         since: "enqueueTimestamp",
         parent: "queueInfo",
-        key: "queueKey",
+        key: "_q",
         details: &[Detail {
             attribute: "queueType",
             source: "queueType",
@@ -210,7 +264,7 @@ pub const PLACES: Places<Place> = Places {
         arn: "agentArn",
         since: "connectedToAgentTimestamp",
         parent: "agentInfo",
-        key: "agentKey",
+        key: "_a",
         details: &[
             Detail {
                 attribute: "agentRoutingProfileId",
@@ -233,12 +287,9 @@ pub const HIERARCHY_LEVELS: usize = 5;
 /// during the contact (`CONTACT_DATA_UPDATED` with `Tags`): the latest event's wins, ordered by
 /// [`crate::ordering::tags_key`] in this bookkeeping attribute.
 pub const TAGS: &str = "tags";
-pub const TAGS_KEY: &str = "tagsKey";
+pub const TAGS_KEY: &str = "_t";
 /// Beyond this many bytes of keys and values, `tags` is damaged: an item must stay under 1 KB.
 pub const TAGS_MAX_BYTES: usize = 256;
-
-/// The routing criteria's activation time, stored with the routing snapshot it belongs to.
-pub const ROUTING_ACTIVATION: &str = "routingActivationTimestamp";
 
 /// One place as an event gives it: the ARN, and its timestamp when real.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -335,7 +386,7 @@ mod tests {
                     .iter()
                     .flat_map(|place| place.details.iter().map(|d| d.attribute)),
             )
-            .chain([TAGS, ROUTING_ACTIVATION]);
+            .chain([TAGS]);
         for attribute in attributes {
             assert!(
                 table.contains(attribute),

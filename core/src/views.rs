@@ -90,7 +90,9 @@ pub const VIEWS: Views<View> = Views {
         index: "withAgent",
         attribute: "withAgent",
         place: PlaceName::Agent,
-        states: &["CONNECTED_TO_AGENT", "PAUSED", "RESUMED"],
+        // DISCONNECTED: the agent is still busy with the contact, in after-contact work, until
+        // COMPLETED (which alone, or Connect's `DescribeContact`, says when it ended).
+        states: &["CONNECTED_TO_AGENT", "PAUSED", "RESUMED", "DISCONNECTED"],
     },
 };
 
@@ -198,6 +200,23 @@ mod tests {
                 Some("arn:a")
             );
         }
+    }
+
+    #[test]
+    fn an_agent_in_after_contact_work_keeps_the_contact_in_with_agent_until_completed() {
+        let places = listed(Some("arn:q"), Some("arn:a"));
+        assert_eq!(
+            required(Some("DISCONNECTED"), &places)
+                .with_agent
+                .as_deref(),
+            Some("arn:a")
+        );
+        assert_eq!(required(Some("COMPLETED"), &places).with_agent, None);
+        // A contact that never reached an agent leaves every view when it disconnects.
+        assert_eq!(
+            required(Some("DISCONNECTED"), &listed(Some("arn:q"), None)),
+            Views::default()
+        );
     }
 
     #[test]

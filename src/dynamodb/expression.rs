@@ -7,11 +7,12 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value;
 
-use contact_state_core::facts::{PLACES, ROUTING_ACTIVATION, TAGS, TAGS_KEY};
+use contact_state_core::facts::{self, PLACES, Read, TAGS, TAGS_KEY};
 use contact_state_core::plan::{Guard, Write};
 use contact_state_core::store::StoreError;
 
 use super::item::Item;
+use super::names::{LAST_EVENT_AT, RETIRED_WITH_ROUTING, ROUTING_KEY, STATE_KEY, former};
 
 /// `SET` clause, condition and placeholders of one write. Placeholders are named after their
 /// attribute (`#state`, `:state`) so the expressions read like the item.
@@ -34,7 +35,7 @@ impl UpdateExpression {
         };
         if let Some(change) = write.state {
             update.set("state", AttributeValue::S(change.state.to_owned()));
-            update.set_key("stateKey", change.key, "<");
+            update.set_key(STATE_KEY, change.key, "<");
         }
         if let Some(change) = write.routing {
             update.set("routingCriteriaIndex", number(change.index));
@@ -43,11 +44,8 @@ impl UpdateExpression {
                 message: error.to_string(),
             })?;
             update.set("routingSteps", steps);
-            match &change.activated_at {
-                Some(at) => update.set(ROUTING_ACTIVATION, AttributeValue::S(at.clone())),
-                None => update.remove(ROUTING_ACTIVATION),
-            }
-            update.set_key("routingKey", change.key, "<");
+            update.remove(RETIRED_WITH_ROUTING);
+            update.set_key(ROUTING_KEY, change.key, "<");
         }
         if let Some((freshness, guard)) = write.freshness {
             update.set("expiresAt", number(freshness.expires_at));
@@ -55,7 +53,7 @@ impl UpdateExpression {
                 Guard::Newer => "<",
                 Guard::NotOlder => "<=",
             };
-            update.set_key("lastEventAt", freshness.event_time, comparison);
+            update.set_key(LAST_EVENT_AT, freshness.event_time, comparison);
         }
         for change in &write.places {
             update.set(change.place.arn, AttributeValue::S(change.arn.clone()));
@@ -89,16 +87,18 @@ impl UpdateExpression {
             }
         }
         if let Some(basis) = &write.view_basis {
-            update.pin("stateKey", basis.state_key);
+            update.pin(STATE_KEY, basis.state_key);
             for (place, key) in PLACES.zip(basis.place_keys).into_iter() {
                 update.pin(place.key, key);
             }
         }
         for (name, value) in &write.facts {
             update.name(name);
-            update
-                .values
-                .insert(format!(":{name}"), AttributeValue::S((*value).to_owned()));
+            let value = match facts::read_of(name) {
+                Some(Read::Seconds) => AttributeValue::N((*value).to_owned()),
+                _ => AttributeValue::S((*value).to_owned()),
+            };
+            update.values.insert(format!(":{name}"), value);
             update.clause(&format!("#{name} = if_not_exists(#{name}, :{name})"));
         }
         Ok(update)
@@ -124,16 +124,29 @@ impl UpdateExpression {
         self.remove.push_str(&format!("#{name}"));
     }
 
-    /// Conditions the write on `name` still holding `key` (absent for `None`).
+    /// Conditions the write on the key `name` still holding `key` (absent for `None`), under
+    /// its name or, on an item not written since the rename, its former one.
     fn pin(&mut self, name: &str, key: Option<u64>) {
         self.name(name);
-        let guard = match key {
-            Some(key) => {
+        let former = former(name);
+        if let Some(former) = former {
+            self.name(former);
+        }
+        let guard = match (key, former) {
+            (Some(key), former) => {
                 self.values
                     .insert(format!(":{name}Pin"), AttributeValue::N(key.to_string()));
-                format!("#{name} = :{name}Pin")
+                match former {
+                    Some(former) => format!(
+                        "(#{name} = :{name}Pin OR (attribute_not_exists(#{name}) AND #{former} = :{name}Pin))"
+                    ),
+                    None => format!("#{name} = :{name}Pin"),
+                }
             }
-            None => format!("attribute_not_exists(#{name})"),
+            (None, Some(former)) => {
+                format!("attribute_not_exists(#{name}) AND attribute_not_exists(#{former})")
+            }
+            (None, None) => format!("attribute_not_exists(#{name})"),
         };
         self.and(guard);
     }
@@ -160,12 +173,19 @@ impl UpdateExpression {
         self.clause(&format!("#{name} = :{name}"));
     }
 
-    /// Sets an ordering key, on condition that the stored key is absent or `comparison` ours.
+    /// Sets an ordering key, on condition that the stored key is absent or `comparison` ours;
+    /// the same for the key under its former name, which the write removes.
     fn set_key(&mut self, name: &str, key: impl ToString, comparison: &str) {
         self.set(name, AttributeValue::N(key.to_string()));
         self.and(format!(
             "(attribute_not_exists(#{name}) OR #{name} {comparison} :{name})"
         ));
+        if let Some(former) = former(name) {
+            self.remove(former);
+            self.and(format!(
+                "(attribute_not_exists(#{former}) OR #{former} {comparison} :{name})"
+            ));
+        }
     }
 }
 

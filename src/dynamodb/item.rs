@@ -4,10 +4,8 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use serde::Deserialize;
-use serde_dynamo::aws_sdk_dynamodb_1::from_item;
 
-use contact_state_core::facts::{self, PLACES};
+use contact_state_core::facts::{self, PLACES, TAGS_KEY};
 use contact_state_core::plan::StoredItem;
 use contact_state_core::store::StoreError;
 use contact_state_core::views::{VIEWS, listable};
@@ -15,16 +13,7 @@ use contact_state_core::views::{VIEWS, listable};
 /// An item as the SDK carries it.
 pub type Item = HashMap<String, AttributeValue>;
 
-/// The ordering part of a stored item (attribute names are the table contract).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct StoredKeys {
-    state: Option<String>,
-    state_key: Option<u64>,
-    routing_key: Option<u64>,
-    last_event_at: Option<i64>,
-    tags_key: Option<u64>,
-}
+use super::names::{LAST_EVENT_AT, ROUTING_KEY, STATE_KEY, former};
 
 /// The planner's view of a stored item (ordering keys, which facts it has); empty for none.
 pub fn stored(item: Option<Item>) -> Result<StoredItem, StoreError> {
@@ -35,24 +24,31 @@ pub fn stored(item: Option<Item>) -> Result<StoredItem, StoreError> {
         .filter(|name| item.contains_key(*name))
         .collect();
     let text = |name: &str| item.get(name).and_then(|value| value.as_s().ok()).cloned();
-    let place_keys = PLACES.map(|place| {
-        item.get(place.key)
+    // A bookkeeping number, under its name or (an item not written since) its former one.
+    fn number<T: std::str::FromStr>(item: &Item, name: &str) -> Option<T> {
+        item.get(name)
+            .or_else(|| former(name).and_then(|former| item.get(former)))
             .and_then(|key| key.as_n().ok())
             .and_then(|key| key.parse().ok())
-    });
+    }
+    let key = |name: &str| number::<u64>(&item, name);
+    let place_keys = PLACES.map(|place| key(place.key));
     let listable_arns = PLACES
         .map(|place| text(place.arn).and_then(|arn| listable(&arn, text(place.since).as_deref())));
     let views = VIEWS.map(|view| text(view.attribute));
-    let keys: StoredKeys = from_item(item).map_err(|error| StoreError {
-        operation: "reading the stored item",
-        message: error.to_string(),
-    })?;
+    let state = match item.get("state") {
+        None => None,
+        Some(state) => Some(state.as_s().cloned().map_err(|_| StoreError {
+            operation: "reading the stored item",
+            message: "state is not a string".into(),
+        })?),
+    };
     Ok(StoredItem {
-        state: keys.state,
-        state_key: keys.state_key,
-        routing_key: keys.routing_key,
-        last_event_at: keys.last_event_at,
-        tags_key: keys.tags_key,
+        state,
+        state_key: key(STATE_KEY),
+        routing_key: key(ROUTING_KEY),
+        last_event_at: number(&item, LAST_EVENT_AT),
+        tags_key: key(TAGS_KEY),
         place_keys,
         listable_arns,
         views,

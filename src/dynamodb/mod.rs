@@ -6,7 +6,8 @@
 //!
 //! - `client`: the SDK client, its retries and timeouts, and the attempt counter;
 //! - `expression`: the update and condition expressions (the only module that knows them);
-//! - `item`: decoding the returned item, and what a write is billed.
+//! - `item`: decoding the returned item, and what a write is billed;
+//! - `names`: the bookkeeping attributes' names, and their former ones.
 
 use std::time::Duration;
 
@@ -24,6 +25,7 @@ use contact_state_core::store::{Answer, ContactStore, StoreError, WriteOutcome};
 mod client;
 mod expression;
 mod item;
+mod names;
 
 pub use client::{
     ATTEMPT_TIMEOUT, CONNECT_TIMEOUT, INITIAL_BACKOFF, MAX_ATTEMPTS, MAX_BACKOFF, RequestCounter,

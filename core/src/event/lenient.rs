@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 
 use super::scrub::without_values;
 use super::{TIMESTAMP_MAX_BYTES, VALUE_MAX_CHARS};
-use crate::facts::Read;
+use crate::facts::{Read, SECONDS_MAX};
 use crate::ordering::is_placeholder_timestamp;
 
 /// What [`check`] made of a value.
@@ -63,6 +63,26 @@ pub(super) fn check(value: String, read: Read) -> Checked {
             .next()
             .filter(|id| !id.is_empty())
             .map_or(Checked::Absent, |id| Checked::Value(id.to_owned())),
+        Read::Seconds => match value.parse::<u64>() {
+            Ok(seconds) if seconds <= SECONDS_MAX => Checked::Value(seconds.to_string()),
+            _ => Checked::Damaged,
+        },
+    }
+}
+
+/// A value read as [`Read::Seconds`]: Connect sends a JSON number; a string is read too, and
+/// [`check`] tells whether it holds whole seconds. `Err` (the kind of value) for other types.
+pub(super) fn seconds(raw: Option<&RawValue>) -> Result<Option<String>, String> {
+    match raw {
+        // A JSON number as written (`48`; `-1`, `1.5`, `1e3` fail `check`).
+        Some(raw)
+            if raw
+                .get()
+                .starts_with(|c: char| c == '-' || c.is_ascii_digit()) =>
+        {
+            Ok(Some(raw.get().to_owned()))
+        }
+        raw => string(raw),
     }
 }
 
@@ -149,7 +169,11 @@ impl<'a> Detail<'a> {
             None => &self.fields,
             Some(i) => self.nested.get(i)?.2.as_ref()?,
         };
-        let checked = match string(fields.get(leaf)) {
+        let text = match read {
+            Read::Seconds => seconds(fields.get(leaf)),
+            _ => string(fields.get(leaf)),
+        };
+        let checked = match text {
             Ok(value) => check(value?, read),
             Err(_) => Checked::Damaged,
         };

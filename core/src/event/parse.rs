@@ -15,6 +15,7 @@ use super::{
 use crate::facts::{
     FACTS, Facts, HIERARCHY_LEVELS, PLACES, Place, PlaceSeen, Places, Read, TAGS, TAGS_MAX_BYTES,
 };
+use crate::ordering::Lifecycle;
 
 /// Reads one invocation payload. Checks come in the contract's order: envelope, `detail`,
 /// `contactId`, `eventType`; then the optional parts.
@@ -25,15 +26,16 @@ pub fn parse(payload: &[u8]) -> Result<ContactEvent, Refusal> {
     let mut damaged = Damaged::default();
     let id = envelope_value(envelope.id, "id", &mut damaged);
     let time = envelope_time(envelope.time, &mut damaged);
+    let event_type = EventType::parse(&event_type);
     let mut detail = Detail::new(fields, damaged);
-    let facts = facts(&mut detail);
+    let facts = facts(&mut detail, &event_type);
     let places = places(&mut detail);
     let routing = routing(&mut detail);
     let tags = tags(&mut detail);
     Ok(ContactEvent {
         id,
         contact_id,
-        event_type: EventType::parse(&event_type),
+        event_type,
         time,
         facts,
         places,
@@ -166,10 +168,15 @@ fn envelope_time(raw: Option<&RawValue>, damaged: &mut Damaged) -> Option<i64> {
     }
 }
 
-/// Every write-once fact of [`FACTS`] the event carries.
-fn facts(detail: &mut Detail<'_>) -> Facts {
+/// Every write-once fact of [`FACTS`] the event carries (the after-contact-work ones only if
+/// it is COMPLETED).
+fn facts(detail: &mut Detail<'_>, event_type: &EventType) -> Facts {
+    let completed = *event_type == EventType::Lifecycle(Lifecycle::Completed);
     let mut facts = Facts::default();
-    for fact in &FACTS {
+    for fact in FACTS
+        .iter()
+        .filter(|fact| completed || !fact.completed_only)
+    {
         if let Some(value) = detail.value(fact.source, fact.read) {
             facts.set(fact.attribute, value);
         }

@@ -402,3 +402,67 @@ fn invalid_json_is_refused() {
     let error = parse(b"{\"detail\": ").expect_err("refused");
     assert!(!error.to_string().contains('\n'));
 }
+
+/// docs/contract.md, "After-contact work": COMPLETED says when the agent's after-contact work
+/// began and ended, and for how long; other events' values are not read.
+#[test]
+fn after_contact_work_is_read_from_completed_only() {
+    let agent = json!({"agentArn": "arn", "connectedToAgentTimestamp": "2024-05-06T10:00:52.250Z",
+        "afterContactWorkStartTimestamp": "2024-05-06T10:07:41.800Z",
+        "afterContactWorkEndTimestamp": "2024-05-06T10:08:29.900Z",
+        "afterContactWorkDuration": 48});
+    let completed =
+        parsed(json!({"eventType": "COMPLETED", "contactId": "c-1", "agentInfo": agent}));
+    assert_eq!(
+        completed.facts.get("afterContactWorkStartTimestamp"),
+        Some("2024-05-06T10:07:41.800Z")
+    );
+    assert_eq!(
+        completed.facts.get("afterContactWorkEndTimestamp"),
+        Some("2024-05-06T10:08:29.900Z")
+    );
+    assert_eq!(completed.facts.get("afterContactWorkDuration"), Some("48"));
+    // PascalCase, and a duration sent as a string of digits.
+    let pascal = parsed(json!({"EventType": "COMPLETED", "ContactId": "c-1",
+        "AgentInfo": {"AfterContactWorkDuration": "7"}}));
+    assert_eq!(pascal.facts.get("afterContactWorkDuration"), Some("7"));
+    for other in ["DISCONNECTED", "CONTACT_DATA_UPDATED", "CONNECTED_TO_AGENT"] {
+        let event = parsed(json!({"eventType": other, "contactId": "c-1", "agentInfo": agent}));
+        assert_eq!(event.facts.get("afterContactWorkDuration"), None, "{other}");
+        assert_eq!(
+            event.facts.get("afterContactWorkEndTimestamp"),
+            None,
+            "{other}"
+        );
+        assert!(event.damaged.is_empty(), "{other}");
+    }
+}
+
+#[test]
+fn a_duration_that_is_no_whole_number_of_seconds_is_damaged_and_the_rest_applied() {
+    for duration in [
+        json!(-1),
+        json!(1.5),
+        json!("soon"),
+        json!(true),
+        json!(1e12),
+    ] {
+        let event = parsed(json!({"eventType": "COMPLETED", "contactId": "c-1",
+            "agentInfo": {"afterContactWorkDuration": duration,
+                          "afterContactWorkEndTimestamp": "2024-05-06T10:08:29.900Z"}}));
+        assert_eq!(
+            event.facts.get("afterContactWorkDuration"),
+            None,
+            "{duration}"
+        );
+        assert_eq!(
+            event.damaged,
+            vec!["agentInfo.afterContactWorkDuration".to_owned()],
+            "{duration}"
+        );
+        assert!(event.facts.get("afterContactWorkEndTimestamp").is_some());
+    }
+    let absent = parsed(json!({"eventType": "COMPLETED", "contactId": "c-1",
+        "agentInfo": {"afterContactWorkDuration": null}}));
+    assert!(absent.damaged.is_empty());
+}

@@ -378,8 +378,24 @@ pub fn lifecycle_with(contact_id: &str, seed: u64, mix: &Mix) -> Vec<Vec<u8>> {
         b.facts["disconnectTimestamp"] = json!(iso(at, 800));
         b.emit("DISCONNECTED", at, json!({}));
         if rng.chance(70) {
+            let disconnected = at;
             let at = step(&mut rng, &mut t);
-            b.emit("COMPLETED", at, json!({}));
+            // An agent's after-contact work: from the disconnect to COMPLETED, which says so.
+            if b.facts["agentInfo"].is_object() {
+                let agent = b.facts["agentInfo"].clone();
+                let mut agent = agent.as_object().cloned().unwrap_or_default();
+                agent.extend([
+                    (
+                        "afterContactWorkStartTimestamp".into(),
+                        json!(iso(disconnected, 800)),
+                    ),
+                    ("afterContactWorkEndTimestamp".into(), json!(iso(at, 950))),
+                    ("afterContactWorkDuration".into(), json!(at - disconnected)),
+                ]);
+                b.emit("COMPLETED", at, json!({"agentInfo": agent}));
+            } else {
+                b.emit("COMPLETED", at, json!({}));
+            }
         }
     }
     b.events
