@@ -162,7 +162,8 @@ pub fn uuid(name: &str) -> String {
 
 /// How often a corpus's contacts take each path, in percent.
 pub struct Mix {
-    /// Contacts whose DISCONNECTED is never seen (lost, or still in progress).
+    /// Contacts whose DISCONNECTED is never seen (lost, or still in progress), and contacts
+    /// with an agent whose COMPLETED is never seen (lost, or still in after-contact work).
     pub unfinished: u64,
     /// Queued contacts routed by routing criteria (proficiency routing).
     pub routed: u64,
@@ -377,7 +378,12 @@ pub fn lifecycle_with(contact_id: &str, seed: u64, mix: &Mix) -> Vec<Vec<u8>> {
         let at = step(&mut rng, &mut t);
         b.facts["disconnectTimestamp"] = json!(iso(at, 800));
         b.emit("DISCONNECTED", at, json!({}));
-        if rng.chance(70) {
+        // Connect sends COMPLETED when the agent's after-contact work ends (at once without
+        // it): a contact that had an agent misses it only when Connect loses it. Contacts
+        // that had none end either way.
+        let completes = rng.chance(70);
+        let had_agent = b.facts["agentInfo"].is_object();
+        if completes || (had_agent && !rng.chance(mix.unfinished)) {
             let disconnected = at;
             let at = step(&mut rng, &mut t);
             // An agent's after-contact work: from the disconnect to COMPLETED, which says so.
