@@ -26,7 +26,9 @@ AWS_DEFAULT_REGION=us-east-1 .local/venv/bin/python -m unittest discover -s infr
 say "the rule's pattern with EventBridge's matching (moto server)"
 AWS_DEFAULT_REGION=us-east-1 .local/venv/bin/python -m unittest discover -s infra/tests \
   -p 'test_pattern.py' -v 2>&1 | tee .local/run/pattern-test.log
-say "cargo test (unit, property, DynamoDB Local, real binary, faults, hostile input, logs)"
+say "cargo test (unit, property, DynamoDB Local, real binaries, faults, hostile input, logs, reconciler)"
+# The reconciler's tests run its binary, which is another package's: built first.
+cargo build --quiet -p contact-state-reconciler
 cargo test --workspace 2>&1 | tee .local/run/cargo-test.log
 say "redrive tests (moto SQS, the binary behind local-lambda's Invoke API, DynamoDB Local)"
 cargo build --quiet -p connect-contact-state -p local-lambda --bins

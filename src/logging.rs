@@ -78,6 +78,18 @@ impl LogLevel {
 
 /// Installs the subscriber: JSON lines when `json` (`AWS_LAMBDA_LOG_FORMAT=JSON`, as the template
 /// sets), lambda_runtime's plain text otherwise.
+/// Reads the function's settings and starts logging as they say (JSON at Lambda's level; the
+/// defaults when a setting is wrong, so that the error itself is logged): what each binary's
+/// `main` does first.
+pub fn init_from_env() -> Result<crate::config::Config, crate::config::ConfigError> {
+    let config = crate::config::Config::from_env();
+    let (level, json) = config
+        .as_ref()
+        .map_or((Default::default(), true), |c| (c.log_level, c.json_logs));
+    init(level, json);
+    config.inspect_err(|error| lambda_runtime::tracing::error!("init failed: {error}"))
+}
+
 pub fn init(level: LogLevel, json: bool) {
     let max = level.filter();
     let keep = filter_fn(move |metadata| max >= *metadata.level() && !runtime_repeat(metadata));

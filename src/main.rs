@@ -1,5 +1,4 @@
 use aws_config::BehaviorVersion;
-use connect_contact_state::config::Config;
 use connect_contact_state::dynamodb::{self, DynamoDbStore};
 use connect_contact_state::handler::Handler;
 use connect_contact_state::logging;
@@ -15,12 +14,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    let config = Config::from_env();
-    let (level, json) = config
-        .as_ref()
-        .map_or((Default::default(), true), |c| (c.log_level, c.json_logs));
-    logging::init(level, json);
-    let config = config.inspect_err(|error| tracing::error!("init failed: {error}"))?;
+    let config = logging::init_from_env()?;
     let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let store = DynamoDbStore::new(
         dynamodb::client(&aws, config.regional_endpoint),

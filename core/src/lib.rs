@@ -6,6 +6,7 @@
 //! - [`plan`]: what to write given what is stored;
 //! - [`views`]: the live views' rules: which index lists an item, what a write settles;
 //! - [`apply`]: one event against the store, to its [`outcome`], helped by what is [`recent`];
+//! - [`reconcile`]: what Connect's `DescribeContact` says, as the events it stands for;
 //! - [`store`]: the port to the table.
 
 pub mod apply;
@@ -15,5 +16,6 @@ pub mod ordering;
 pub mod outcome;
 pub mod plan;
 pub mod recent;
+pub mod reconcile;
 pub mod store;
 pub mod views;

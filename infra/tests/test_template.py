@@ -34,8 +34,10 @@ def generated():
     """The CloudFormation resources `sam deploy` would create."""
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     template = yaml_parse(TEMPLATE.read_text())
-    # `sam deploy` replaces the local CodeUri with the uploaded artifact's S3 location.
-    template["Resources"]["ContactStateFunction"]["Properties"]["CodeUri"] = "s3://bucket/key"
+    # `sam deploy` replaces each local CodeUri with the uploaded artifact's S3 location.
+    for name, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = f"s3://bucket/{name}"
     return transform(template, {}, _NoManagedPolicies())["Resources"]
 
 
@@ -52,6 +54,10 @@ class GeneratedTemplate(unittest.TestCase):
 
     def of_type(self, kind):
         return {name: r for name, r in self.resources.items() if r["Type"] == kind}
+
+    def event_rules(self):
+        """The rules that match events (the reconciler's schedule is a rule too)."""
+        return {n: r for n, r in self.of_type("AWS::Events::Rule").items() if "EventPattern" in r["Properties"]}
 
 
 class TemplateSecurity(GeneratedTemplate):
@@ -107,14 +113,18 @@ class TemplateSecurity(GeneratedTemplate):
     def test_the_functions_log_group_can_be_created_by_nothing_but_the_stack(self):
         """A first deploy on a busy instance: an event that reaches the function before its log
         group exists makes Lambda create the group, and the stack then fails ("already exists").
-        So the function logs to a group the stack makes first, and cannot create one itself."""
-        logging = self.resources["ContactStateFunction"]["Properties"]["LoggingConfig"]
-        self.assertEqual(logging["LogGroup"], {"Ref": "ContactStateLogGroup"})
-        # The function refers to the group, so CloudFormation makes the group first; the group's
-        # name must not refer to the function, or the order would be the other way round.
-        group = self.resources["ContactStateLogGroup"]
-        self.assertNotIn("ContactStateFunction", json.dumps(group))
-        self.assertEqual(group["Properties"]["LogGroupName"], {"Fn::Sub": "/aws/lambda/${AWS::StackName}-contact-state"})
+        So each function logs to a group the stack makes first, and cannot create one itself."""
+        for function, group_name, suffix in (
+            ("ContactStateFunction", "ContactStateLogGroup", "contact-state"),
+            ("ReconcilerFunction", "ReconcilerLogGroup", "reconciler"),
+        ):
+            logging = self.resources[function]["Properties"]["LoggingConfig"]
+            self.assertEqual(logging["LogGroup"], {"Ref": group_name})
+            # The function refers to the group, so CloudFormation makes the group first; the
+            # group's name must not refer to the function, or the order would be the other way.
+            group = self.resources[group_name]
+            self.assertNotIn(function, json.dumps(group))
+            self.assertEqual(group["Properties"]["LogGroupName"], {"Fn::Sub": f"/aws/lambda/${{AWS::StackName}}-{suffix}"})
         # Nothing of the stack may create a log group: no statement grants logs:CreateLogGroup
         # (or a wildcard over logs), and the function's role has no managed policy that would.
         for name, resource in self.resources.items():
@@ -123,10 +133,10 @@ class TemplateSecurity(GeneratedTemplate):
             self.assertNotIn('"logs:*"', text, name)
         _, role = self.function_role()
         self.assertNotIn(BASIC_EXECUTION, role["Properties"].get("ManagedPolicyArns", []))
-        self.assertEqual(len(self.of_type("AWS::Logs::LogGroup")), 1)
+        self.assertEqual(set(self.of_type("AWS::Logs::LogGroup")), {"ContactStateLogGroup", "ReconcilerLogGroup"})
 
     def test_the_rule_matches_only_amazon_connect_contact_events(self):
-        rules = self.of_type("AWS::Events::Rule")
+        rules = self.event_rules()
         self.assertEqual(len(rules), 1)
         for rule in rules.values():
             pattern = rule["Properties"]["EventPattern"]
@@ -138,15 +148,62 @@ class TemplateSecurity(GeneratedTemplate):
             )
 
     def test_only_the_rule_may_invoke_the_function(self):
+        """The event function by the contact events rule only; the reconciler by its schedule."""
         permissions = self.of_type("AWS::Lambda::Permission")
-        self.assertEqual(len(permissions), 1)
+        sources = {
+            "ContactStateFunction": "ContactStateFunctionContactEvents",
+            "ReconcilerFunction": "ReconcilerFunctionSchedule",
+        }
+        self.assertEqual(len(permissions), len(sources))
         for permission in permissions.values():
             properties = permission["Properties"]
             self.assertEqual(properties["Principal"], "events.amazonaws.com")
-            self.assertEqual(
-                properties["SourceArn"],
-                {"Fn::GetAtt": ["ContactStateFunctionContactEvents", "Arn"]},
-            )
+            function = properties["FunctionName"]["Ref"]
+            self.assertEqual(properties["SourceArn"], {"Fn::GetAtt": [sources[function], "Arn"]})
+        schedule = self.resources["ReconcilerFunctionSchedule"]["Properties"]
+        self.assertNotIn("EventPattern", schedule)
+        self.assertEqual([t["Arn"] for t in schedule["Targets"]], [{"Fn::GetAtt": ["ReconcilerFunction", "Arn"]}])
+
+    def test_the_reconciler_may_only_describe_contacts_read_the_views_and_update_items(self):
+        """docs/contract.md, "Reconciling with Connect": least privilege."""
+        function = self.resources["ReconcilerFunction"]
+        self.assertEqual(function["Condition"], "ReconcileOn")
+        role_name = function["Properties"]["Role"]["Fn::GetAtt"][0]
+        role = self.resources[role_name]["Properties"]
+        self.assertNotIn("ManagedPolicyArns", role)
+        (policy,) = role["Policies"]
+        statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+        for statement in statements.values():
+            self.assertEqual(statement["Effect"], "Allow")
+            self.assertNotIn("*", json.dumps(statement["Action"]))
+        describe = statements["DescribeContactsOnly"]
+        self.assertEqual(describe["Action"], "connect:DescribeContact")
+        any_instance, one_instance = describe["Resource"]["Fn::If"][1:]
+        self.assertEqual(describe["Resource"]["Fn::If"][0], "AllInstances")
+        self.assertTrue(any_instance["Fn::Sub"].endswith(":instance/*/contact/*"))
+        self.assertEqual(one_instance, {"Fn::Sub": "${ConnectInstanceArn}/contact/*"})
+        reads = statements["ReadTheViewsOnly"]
+        self.assertEqual(reads["Action"], "dynamodb:Scan")
+        self.assertEqual(
+            reads["Resource"],
+            [{"Fn::Sub": "${ContactStateTable.Arn}/index/queued"}, {"Fn::Sub": "${ContactStateTable.Arn}/index/withAgent"}],
+        )
+        self.assertEqual(statements["UpdateContactItemsOnly"]["Action"], "dynamodb:UpdateItem")
+        self.assertEqual(statements["UpdateContactItemsOnly"]["Resource"], TABLE_ARN)
+        self.assertEqual(
+            statements["WriteToItsLogGroupOnly"]["Resource"], {"Fn::GetAtt": ["ReconcilerLogGroup", "Arn"]}
+        )
+        self.assertEqual(len(statements), 4)
+        # One run at a time (Connect's quota), no retry of a run (the next one is), a schedule
+        # that 0 turns off, and only with the views it reads.
+        properties = function["Properties"]
+        self.assertEqual(properties["ReservedConcurrentExecutions"], 1)
+        conditions = yaml_parse(TEMPLATE.read_text())["Conditions"]
+        self.assertIn({"Condition": "ViewsOn"}, conditions["ReconcileOn"]["Fn::And"])
+        self.assertIn(
+            {"Fn::Not": [{"Fn::Equals": [{"Ref": "ReconcileEveryMinutes"}, 0]}]},
+            conditions["ReconcileOn"]["Fn::And"],
+        )
 
     def test_the_table_is_keyed_by_contact_id_expires_by_ttl_and_is_protected(self):
         table = self.resources["ContactStateTable"]
@@ -234,7 +291,7 @@ class TemplateArchive(GeneratedTemplate):
     def test_the_archive_keeps_exactly_what_the_rule_takes_and_only_when_asked(self):
         (archive,) = self.of_type("AWS::Events::Archive").values()
         self.assertEqual(archive["Condition"], "ArchiveOn")
-        (rule,) = self.of_type("AWS::Events::Rule").values()
+        (rule,) = self.event_rules().values()
         self.assertEqual(archive["Properties"]["EventPattern"], rule["Properties"]["EventPattern"])
         self.assertEqual(archive["Properties"]["RetentionDays"], {"Ref": "ArchiveRetentionDays"})
         parameters = yaml_parse(TEMPLATE.read_text())["Parameters"]
@@ -283,6 +340,13 @@ class TemplateOperations(GeneratedTemplate):
         series = 0
         for name, metric_filter in filters.items():
             properties = metric_filter["Properties"]
+            if name == "HealedMetric":
+                # The reconciler's lines: one per contact healed (docs/operations.md).
+                self.assertEqual(metric_filter["Condition"], "ReconcileMetricsOn")
+                self.assertEqual(properties["LogGroupName"], {"Ref": "ReconcilerLogGroup"})
+                self.assertEqual(properties["FilterPattern"], '{ $.outcome = "healed" }')
+                series += 1
+                continue
             self.assertEqual(metric_filter["Condition"], "MetricsOn")
             self.assertEqual(properties["LogGroupName"], {"Ref": "ContactStateLogGroup"})
             pattern = properties["FilterPattern"]
@@ -307,14 +371,20 @@ class TemplateOperations(GeneratedTemplate):
         self.assertLessEqual(series, 25)
         names = {f["Properties"]["MetricTransformations"][0]["MetricName"] for f in filters.values()}
         self.assertEqual(
-            names, {"Events", "DynamoDbLatency", "Lag", "ConditionalRejections", "Retries"}
+            names, {"Events", "DynamoDbLatency", "Lag", "ConditionalRejections", "Retries", "Healed"}
         )
 
-    def alarm(self, namespace, metric):
+    def alarm(self, namespace, metric, function="ContactStateFunction"):
+        """The alarms on a metric (of `function`, for Lambda's)."""
+        def of_function(alarm):
+            dimensions = alarm.get("Dimensions", [])
+            return namespace != "AWS/Lambda" or {"Name": "FunctionName", "Value": {"Ref": function}} in dimensions
+
         alarms = [
             a["Properties"]
             for a in self.of_type("AWS::CloudWatch::Alarm").values()
             if a["Properties"]["Namespace"] == namespace and a["Properties"]["MetricName"] == metric
+            and of_function(a["Properties"])
         ]
         self.assertTrue(alarms, f"no alarm on {namespace} {metric}")
         for alarm in alarms:
@@ -454,7 +524,7 @@ AWS_METRICS = {
 }
 # What each dimension must name: the stack's own resource (as the dashboard's ${...} holds it).
 DIMENSION_VALUES = {
-    "FunctionName": {"ContactStateFunction"},
+    "FunctionName": {"ContactStateFunction", "ReconcilerFunction"},
     "TableName": {"ContactStateTable"},
     "QueueName": {"FailedEventsQueue.QueueName", "DeliveryDeadLetterQueue.QueueName"},
     "RuleName": {"ContactStateFunctionContactEvents"},
@@ -475,8 +545,17 @@ class TemplateWatching(GeneratedTemplate):
         self.assertEqual(dashboard["Condition"], "DashboardOn")
         body, variables = dashboard["Properties"]["DashboardBody"]["Fn::Sub"]
         # Alarms that a condition may leave out are listed only when they exist.
-        conditional = {"SilenceAlarmEntry": ("SilenceAlarmOn", "SilenceAlarm"), "LagAlarmEntry": ("LagAlarmOn", "LagAlarm")}
-        self.assertEqual(set(variables), set(conditional))
+        conditional = {
+            "SilenceAlarmEntry": ("SilenceAlarmOn", "SilenceAlarm"),
+            "LagAlarmEntry": ("LagAlarmOn", "LagAlarm"),
+            "ReconcilerAlarmEntry": ("ReconcileOn", "ReconcilerErrorsAlarm"),
+        }
+        self.assertEqual(set(variables), set(conditional) | {"ReconcilerWidget"})
+        # The reconciler's widget, only when it and its metric exist.
+        condition, widget, nothing = variables["ReconcilerWidget"]["Fn::If"]
+        self.assertEqual((condition, nothing), ("ReconcileMetricsOn", ""))
+        self.assertEqual(self.resources["HealedMetric"]["Condition"], condition)
+        body = body.replace("${ReconcilerWidget}", widget["Fn::Sub"])
         for variable, (condition, alarm) in conditional.items():
             self.assertEqual(self.resources[alarm]["Condition"], condition)
             entry = f', "${{{alarm}.Arn}}"'
@@ -555,6 +634,8 @@ class TemplateWatching(GeneratedTemplate):
         stats = {(name, options.get("stat")) for _, name, _, options in self.plotted()}
         for outcome in OUTCOMES:
             self.assertIn(("${MetricsNamespace}", "Events", (("Outcome", outcome),)), shown)
+        # Connect's lost events, as the reconciler heals them.
+        self.assertIn(("${MetricsNamespace}", "Healed", ()), shown)
         for metric in ("DynamoDbLatency", "Lag"):
             self.assertIn((metric, "p50"), stats)
             self.assertIn((metric, "p99"), stats)
@@ -631,7 +712,7 @@ class TemplateWatching(GeneratedTemplate):
         self.assertEqual(
             list(groups),
             ["Amazon Connect", "Retention", "Logging, metrics and alarms", "Table and billing",
-             "Local only (leave empty when deploying)"],
+             "Reconciling with Connect (needs LiveViews on)", "Local only (leave empty when deploying)"],
         )
         grouped = [name for names in groups.values() for name in names]
         self.assertEqual(sorted(grouped), sorted(self.source["Parameters"]), "each parameter in exactly one group")

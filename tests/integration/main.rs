@@ -20,6 +20,7 @@ mod faults;
 mod hostile_input;
 mod load;
 mod logs;
+mod reconcile;
 mod replay;
 mod support;
 mod views;

@@ -1,0 +1,328 @@
+//! Reconciling with Connect (docs/contract.md, "Reconciling with Connect"): what Connect's
+//! `DescribeContact` says of a contact, turned into the events it stands for, so that the same
+//! ordering rules and conditional writes apply it as if those events had come from the stream.
+//! Whatever the order of a healing and a late real event, the rules decide.
+//!
+//! Pure: the Connect client is the reconciler's (`reconciler/`); this module sees plain values.
+
+use chrono::DateTime;
+
+use crate::event::{ContactEvent, EventType};
+use crate::facts::{
+    AFTER_CONTACT_WORK_DURATION, AFTER_CONTACT_WORK_END, AFTER_CONTACT_WORK_START, Facts, PLACES,
+    PlaceSeen, Places,
+};
+use crate::ordering::Lifecycle;
+use crate::outcome::Outcome;
+
+/// What Connect says of one contact (the API reference's `Contact` object), as far as the table
+/// cares. Timestamps are epoch milliseconds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectSays {
+    pub contact_id: String,
+    /// The instance the contact belongs to, `arn:aws:connect:…:instance/<id>`.
+    pub instance_arn: String,
+    /// The write-once facts the `Contact` object carries (channel, links, timestamps, outbound
+    /// details, …), by attribute, timestamps written as [`iso`] writes them. Attributes that are
+    /// no fact are left out.
+    pub facts: Vec<(&'static str, String)>,
+    pub disconnect_timestamp: Option<i64>,
+    /// `QueueInfo`: the queue's id and when the contact entered it.
+    pub queue: Option<(String, Option<i64>)>,
+    pub agent: Option<AgentSays>,
+}
+
+/// `AgentInfo`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgentSays {
+    pub id: String,
+    pub connected_to_agent_timestamp: Option<i64>,
+    pub after_contact_work_start_timestamp: Option<i64>,
+    pub after_contact_work_end_timestamp: Option<i64>,
+    /// Whole seconds.
+    pub after_contact_work_duration: Option<u64>,
+}
+
+/// The events Connect's answer stands for, oldest first: a DISCONNECTED of the
+/// `DisconnectTimestamp`, and a COMPLETED of the `AfterContactWorkEndTimestamp` (with the
+/// after-contact-work facts). None while the contact is in progress: nothing to heal.
+pub fn events(says: &ConnectSays) -> Vec<ContactEvent> {
+    let Some(disconnected) = says.disconnect_timestamp.filter(|at| *at > 0) else {
+        return Vec::new();
+    };
+    let mut facts = Facts::default();
+    for (attribute, value) in &says.facts {
+        if !value.is_empty() {
+            facts.set(attribute, value.clone());
+        }
+    }
+    facts.set("instanceArn", says.instance_arn.clone());
+    if let Some(at) = iso(Some(disconnected)) {
+        facts.set("disconnectTimestamp", at);
+    }
+    let places = Places {
+        queue: says.queue.as_ref().map(|(id, since)| PlaceSeen {
+            arn: format!("{}/queue/{id}", says.instance_arn),
+            since: iso(*since),
+            details: vec![None; PLACES.queue.details.len()],
+        }),
+        agent: says.agent.as_ref().map(|agent| PlaceSeen {
+            arn: format!("{}/agent/{}", says.instance_arn, agent.id),
+            since: iso(agent.connected_to_agent_timestamp),
+            details: vec![None; PLACES.agent.details.len()],
+        }),
+    };
+    let event = |stage: Lifecycle, at: i64, facts: Facts| ContactEvent {
+        id: None,
+        contact_id: says.contact_id.clone(),
+        event_type: EventType::Lifecycle(stage),
+        time: Some(at.div_euclid(1_000)),
+        facts,
+        places: places.clone(),
+        routing: None,
+        tags: None,
+        damaged: Vec::new(),
+    };
+    let mut events = vec![event(Lifecycle::Disconnected, disconnected, facts.clone())];
+    let ended = says.agent.as_ref().and_then(|agent| {
+        let end = agent
+            .after_contact_work_end_timestamp
+            .filter(|at| *at > 0)?;
+        Some((agent, end))
+    });
+    if let Some((agent, end)) = ended {
+        let mut facts = facts;
+        if let Some(start) = iso(agent.after_contact_work_start_timestamp) {
+            facts.set(AFTER_CONTACT_WORK_START, start);
+        }
+        if let Some(end) = iso(Some(end)) {
+            facts.set(AFTER_CONTACT_WORK_END, end);
+        }
+        if let Some(duration) = agent.after_contact_work_duration {
+            facts.set(AFTER_CONTACT_WORK_DURATION, duration.to_string());
+        }
+        events.push(event(Lifecycle::Completed, end, facts));
+    }
+    events
+}
+
+/// What a look at one contact came to: the reconciler's log line says it, its metrics count it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Connect's answer moved the item's state: an event the stream lost, supplied.
+    Healed {
+        state_before: Option<String>,
+        state: Option<String>,
+    },
+    /// Connect says the contact is still in progress (or its agent still in after-contact
+    /// work): nothing to heal.
+    Live,
+    /// Connect says it ended, and the table already says so (a late event came meanwhile).
+    Current,
+    /// Connect does not know the contact (not found, or another instance): left as it is.
+    Unknown,
+}
+
+impl Verdict {
+    /// The `outcome` word of the reconciler's log line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Verdict::Healed { .. } => "healed",
+            Verdict::Live => "live",
+            Verdict::Current => "current",
+            Verdict::Unknown => "unknown",
+        }
+    }
+
+    /// The verdict on a contact Connect described as `says`, whose events were applied with
+    /// `outcomes`.
+    pub fn of(says: &ConnectSays, outcomes: &[Outcome]) -> Verdict {
+        let moved: Vec<_> = outcomes
+            .iter()
+            .filter_map(|outcome| match outcome {
+                Outcome::Applied {
+                    state_before,
+                    state,
+                    ..
+                } if state != state_before => Some((state_before, state)),
+                _ => None,
+            })
+            .collect();
+        match (moved.first(), moved.last()) {
+            (Some((before, _)), Some((_, after))) => Verdict::Healed {
+                state_before: (*before).clone(),
+                state: (*after).clone(),
+            },
+            _ if in_progress(says) => Verdict::Live,
+            _ => Verdict::Current,
+        }
+    }
+}
+
+/// Connect says the contact, or its agent's after-contact work, has not ended.
+pub fn in_progress(says: &ConnectSays) -> bool {
+    let disconnected = says.disconnect_timestamp.is_some_and(|at| at > 0);
+    let in_after_contact_work = says.agent.as_ref().is_some_and(|agent| {
+        agent.connected_to_agent_timestamp.is_some_and(|at| at > 0)
+            && agent
+                .after_contact_work_end_timestamp
+                .is_none_or(|at| at <= 0)
+    });
+    !disconnected || in_after_contact_work
+}
+
+/// Epoch milliseconds as the events write timestamps (`2024-05-06T10:00:05.500Z`); nothing for
+/// an absent or placeholder (non-positive) time.
+pub fn iso(millis: Option<i64>) -> Option<String> {
+    let millis = millis.filter(|at| *at > 0)?;
+    DateTime::from_timestamp_millis(millis)
+        .map(|at| at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INSTANCE: &str = "arn:aws:connect:us-east-1:111122223333:instance/i-1";
+    /// 2024-05-06T10:00:00Z.
+    const T: i64 = 1_714_989_600_000;
+
+    fn queued_then_dropped() -> ConnectSays {
+        ConnectSays {
+            contact_id: "c-1".into(),
+            instance_arn: INSTANCE.into(),
+            facts: vec![
+                ("channel", "VOICE".into()),
+                ("initiationMethod", "INBOUND".into()),
+                ("initiationTimestamp", "2024-05-06T10:00:00.000Z".into()),
+                ("notAFact", "x".into()),
+            ],
+            queue: Some(("q-1".into(), Some(T + 5_500))),
+            ..ConnectSays::default()
+        }
+    }
+
+    #[test]
+    fn a_contact_connect_says_is_in_progress_stands_for_no_event() {
+        assert!(events(&queued_then_dropped()).is_empty());
+    }
+
+    #[test]
+    fn the_disconnect_timestamp_is_a_disconnected_of_that_time_with_the_queue_as_its_place() {
+        let says = ConnectSays {
+            disconnect_timestamp: Some(T + 60_250),
+            ..queued_then_dropped()
+        };
+        let [event] = events(&says).try_into().expect("one event");
+        assert_eq!(
+            event.event_type,
+            EventType::Lifecycle(Lifecycle::Disconnected)
+        );
+        assert_eq!(event.time, Some(1_714_989_660));
+        assert_eq!(
+            event.facts.get("disconnectTimestamp"),
+            Some("2024-05-06T10:01:00.250Z")
+        );
+        assert_eq!(event.facts.get("instanceArn"), Some(INSTANCE));
+        assert_eq!(event.facts.get("channel"), Some("VOICE"));
+        assert_eq!(event.facts.known().count(), 5);
+        let queue = event.places.queue.expect("the queue");
+        assert_eq!(queue.arn, format!("{INSTANCE}/queue/q-1"));
+        assert_eq!(queue.since.as_deref(), Some("2024-05-06T10:00:05.500Z"));
+        assert_eq!(event.places.agent, None);
+    }
+
+    #[test]
+    fn the_end_of_after_contact_work_is_a_completed_of_that_time_with_its_facts() {
+        let says = ConnectSays {
+            disconnect_timestamp: Some(T + 60_000),
+            agent: Some(AgentSays {
+                id: "a-1".into(),
+                connected_to_agent_timestamp: Some(T + 20_000),
+                after_contact_work_start_timestamp: Some(T + 60_000),
+                after_contact_work_end_timestamp: Some(T + 90_000),
+                after_contact_work_duration: Some(30),
+            }),
+            ..queued_then_dropped()
+        };
+        let [disconnected, completed] = events(&says).try_into().expect("two events");
+        assert_eq!(
+            disconnected.event_type,
+            EventType::Lifecycle(Lifecycle::Disconnected)
+        );
+        assert_eq!(disconnected.facts.get(AFTER_CONTACT_WORK_END), None);
+        assert_eq!(
+            completed.event_type,
+            EventType::Lifecycle(Lifecycle::Completed)
+        );
+        assert_eq!(completed.time, Some(1_714_989_690));
+        assert_eq!(
+            completed.facts.get(AFTER_CONTACT_WORK_END),
+            Some("2024-05-06T10:01:30.000Z")
+        );
+        assert_eq!(completed.facts.get(AFTER_CONTACT_WORK_DURATION), Some("30"));
+        let agent = completed.places.agent.expect("the agent");
+        assert_eq!(agent.arn, format!("{INSTANCE}/agent/a-1"));
+    }
+
+    #[test]
+    fn an_agent_still_in_after_contact_work_stands_for_a_disconnected_only() {
+        let says = ConnectSays {
+            disconnect_timestamp: Some(T + 60_000),
+            agent: Some(AgentSays {
+                id: "a-1".into(),
+                connected_to_agent_timestamp: Some(T + 20_000),
+                after_contact_work_start_timestamp: Some(T + 60_000),
+                ..AgentSays::default()
+            }),
+            ..queued_then_dropped()
+        };
+        assert_eq!(events(&says).len(), 1);
+    }
+
+    #[test]
+    fn the_verdict_is_healed_only_when_the_state_moved() {
+        let applied = |before: &str, after: &str| Outcome::Applied {
+            state_before: Some(before.into()),
+            state: Some(after.into()),
+            facts_filled: 0,
+        };
+        let live = queued_then_dropped();
+        let ended = ConnectSays {
+            disconnect_timestamp: Some(T + 60_000),
+            ..queued_then_dropped()
+        };
+        assert_eq!(Verdict::of(&live, &[]), Verdict::Live);
+        assert_eq!(
+            Verdict::of(
+                &ended,
+                &[
+                    applied("QUEUED", "DISCONNECTED"),
+                    applied("DISCONNECTED", "COMPLETED")
+                ]
+            ),
+            Verdict::Healed {
+                state_before: Some("QUEUED".into()),
+                state: Some("COMPLETED".into())
+            }
+        );
+        let stale = Outcome::Stale {
+            state: Some("COMPLETED".into()),
+            facts_filled: 1,
+        };
+        assert_eq!(
+            Verdict::of(&ended, std::slice::from_ref(&stale)),
+            Verdict::Current
+        );
+        // Disconnected, the agent still in after-contact work: live, though nothing moved.
+        let in_acw = ConnectSays {
+            agent: Some(AgentSays {
+                id: "a-1".into(),
+                connected_to_agent_timestamp: Some(T + 20_000),
+                ..AgentSays::default()
+            }),
+            ..ended
+        };
+        assert_eq!(Verdict::of(&in_acw, &[stale]), Verdict::Live);
+    }
+}
