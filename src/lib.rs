@@ -16,4 +16,6 @@ pub mod logging;
 pub mod metrics;
 pub mod view_reader;
 
-pub use contact_state_core::{apply, event, facts, ordering, outcome, plan, recent, store, views};
+pub use contact_state_core::{
+    apply, event, facts, ordering, outcome, plan, recent, reconcile, store, views,
+};

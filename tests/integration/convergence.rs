@@ -1,9 +1,14 @@
 //! "Whatever the order, duplication and concurrency, the item must end exactly as if every event
 //! had been applied once, in true order." Checked as a property over generated lifecycles.
 
-use crate::support::corpus::{delivered, lifecycle};
+use crate::support::corpus::{Rng, delivered, lifecycle};
 use crate::support::memory::{MemoryItem, MemoryStore};
+use connect_contact_state::apply::{Target, apply};
+use connect_contact_state::event::{self, ContactEvent};
 use connect_contact_state::handler::Handler;
+use connect_contact_state::outcome::Tally;
+use connect_contact_state::recent::RecentItems;
+use connect_contact_state::reconcile::{self, AgentSays, ConnectSays};
 use proptest::prelude::*;
 
 /// The events through one environment (which remembers what the store told it).
@@ -34,8 +39,107 @@ fn run_in_fresh_environments(events: &[Vec<u8>]) -> MemoryItem {
     items.values().next().cloned().expect("one item")
 }
 
+/// What Connect's `DescribeContact` would say of the contact whose true item is `item`.
+fn connect_says(item: &MemoryItem) -> ConnectSays {
+    let fact = |name: &str| {
+        item.facts
+            .iter()
+            .find(|(fact, _)| *fact == name)
+            .map(|(_, value)| value.clone())
+    };
+    let millis = |iso: Option<String>| {
+        iso.and_then(|at| chrono::DateTime::parse_from_rfc3339(&at).ok())
+            .map(|at| at.timestamp_millis())
+    };
+    let id = |arn: &str| arn.rsplit('/').next().unwrap_or(arn).to_owned();
+    let instance_arn = fact("instanceArn").unwrap_or_default();
+    ConnectSays {
+        contact_id: "c-1".into(),
+        facts: item
+            .facts
+            .iter()
+            .filter(|(name, _)| {
+                !name.starts_with("afterContactWork") && *name != "disconnectTimestamp"
+            })
+            .cloned()
+            .collect(),
+        disconnect_timestamp: millis(fact("disconnectTimestamp")),
+        queue: item
+            .places
+            .queue
+            .as_ref()
+            .map(|(arn, since, _)| (id(arn), millis(since.clone()))),
+        agent: item.places.agent.as_ref().map(|(arn, since, _)| AgentSays {
+            id: id(arn),
+            connected_to_agent_timestamp: millis(since.clone()),
+            // Connect starts after-contact work at the disconnect.
+            after_contact_work_start_timestamp: millis(fact("disconnectTimestamp")),
+            after_contact_work_end_timestamp: millis(fact("afterContactWorkEndTimestamp")),
+            after_contact_work_duration: fact("afterContactWorkDuration")
+                .and_then(|seconds| seconds.parse().ok()),
+        }),
+        instance_arn,
+    }
+}
+
+/// Events and Connect's answers, in the given order, through one environment.
+fn run_with_answers(order: &[Delivery]) -> MemoryItem {
+    let store = MemoryStore::default();
+    let recent = RecentItems::default();
+    let target = Target {
+        store: &store,
+        recent: &recent,
+        retention_days: 90,
+        views: true,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    for delivery in order {
+        let event = match delivery {
+            Delivery::Stream(payload) => event::parse(payload).expect("accepted"),
+            Delivery::Connect(event) => (**event).clone(),
+        };
+        let mut tally = Tally::default();
+        let outcome = runtime.block_on(apply(&target, &event, 1_900_000_000, &mut tally));
+        assert!(!outcome.is_error(), "{outcome:?}");
+    }
+    let items = store.items.lock().expect("not poisoned");
+    items.values().next().cloned().expect("one item")
+}
+
+#[derive(Debug, Clone)]
+enum Delivery {
+    Stream(Vec<u8>),
+    Connect(Box<ContactEvent>),
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    /// docs/contract.md, "Reconciling with Connect": Connect's answer applied at any point of a
+    /// shuffled, duplicated stream — before the events it stands for, after them, between,
+    /// twice — ends in the same item as the events alone.
+    #[test]
+    fn any_interleaving_of_the_events_and_connects_answers_ends_in_the_true_order_item(
+        lifecycle_seed in any::<u64>(),
+        delivery_seed in any::<u64>(),
+    ) {
+        let events = lifecycle("c-1", lifecycle_seed);
+        let truth = run(&events);
+        let answers = reconcile::events(&connect_says(&truth));
+        let mut order: Vec<Delivery> = delivered(&events, delivery_seed)
+            .into_iter()
+            .map(Delivery::Stream)
+            .collect();
+        let mut rng = Rng::new(delivery_seed ^ lifecycle_seed);
+        for answer in answers.iter().chain(answers.iter().take(rng.below(2) as usize)) {
+            let at = rng.below(order.len() as u64 + 1) as usize;
+            order.insert(at, Delivery::Connect(Box::new(answer.clone())));
+        }
+        let item = run_with_answers(&order);
+        prop_assert_eq!(item, truth);
+    }
 
     #[test]
     fn any_permutation_and_duplication_of_a_contacts_events_ends_in_the_true_order_item(
