@@ -1,13 +1,17 @@
-"""moto server with one gap of moto 5.2.5's CloudFormation closed, for the offline deploy: a stack
+"""moto server with two gaps of moto 5.2.5's CloudFormation closed, for the offline deploy. One: a stack
 created or updated through a change set (as `sam deploy` does) keeps the outputs of the template
 it was first made with ({} for a change set's new stack), so it has none, where CloudFormation
 has the executed template's. Here a change set's outputs are evaluated when it runs; an output
 that refers to a resource moto drops from the stack on update (unchanged, see test_deploy.py)
-keeps its value, as in CloudFormation. Everything else is moto as installed (.local/moto)."""
+keeps its value, as in CloudFormation. Two: a template `sam deploy` uploaded to S3 (both
+functions' template is over CloudFormation's 51,200-byte inline limit) is read from moto's own S3
+when its URL names loopback by address (moto knows only `localhost`). Everything else is moto as
+installed (.local/moto)."""
 
 import sys
+from urllib.parse import urlparse
 
-from moto.cloudformation import models
+from moto.cloudformation import models, responses, utils
 from moto.cloudformation.exceptions import ValidationError
 from moto.server import main
 
@@ -30,6 +34,19 @@ def apply_with_outputs(self):
 
 
 models.ChangeSet.apply = apply_with_outputs
+
+_from_s3 = utils.get_stack_from_s3_url
+
+
+def from_loopback_s3(template_url, account_id, partition):
+    parts = urlparse(template_url)
+    if parts.hostname in ("127.0.0.1", "::1"):
+        template_url = parts._replace(netloc=f"localhost:{parts.port}").geturl()
+    return _from_s3(template_url, account_id, partition)
+
+
+utils.get_stack_from_s3_url = from_loopback_s3
+responses.get_stack_from_s3_url = from_loopback_s3
 
 if __name__ == "__main__":
     sys.exit(main())

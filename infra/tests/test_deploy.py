@@ -6,7 +6,7 @@ sam deploy with the given arguments) deploys the transformed template:
 
     sam package --template-file .aws-sam/build/template.yaml --s3-bucket B --output-template-file packaged.yaml
     (samtranslator) packaged.yaml -> transformed.json
-    infra/deploy.sh --template-file transformed.json --stack-name connect-contact-state --no-resolve-s3 \
+    infra/deploy.sh --template-file transformed.json --stack-name connect-contact-state --s3-bucket artifacts \
         --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM
     sam deploy ... --parameter-overrides RetentionDays=30 LogRetentionDays=30     (an update)
     the README's verify block, then its teardown block (sam delete), as written
@@ -166,7 +166,9 @@ class OfflineDeploy(unittest.TestCase):
             command,
             "--template-file", str(WORK / template),
             "--stack-name", STACK,
-            "--no-resolve-s3",
+            # Over CloudFormation's 51,200 bytes for an inline template: through S3, as a user's
+            # `sam deploy` does (resolve_s3, or --guided's managed bucket).
+            "--s3-bucket", "artifacts",
             "--capabilities", "CAPABILITY_IAM", "CAPABILITY_NAMED_IAM",
             "--no-confirm-changeset",
             "--no-fail-on-empty-changeset",

@@ -29,7 +29,11 @@ def samples():
 
 def pattern(instance):
     """The generated rule's EventPattern with ConnectInstanceArn set to `instance` (or unset)."""
-    (rule,) = [r for r in generated().values() if r["Type"] == "AWS::Events::Rule"]
+    # The rule that matches events (the reconciler's schedule is a rule too).
+    (rule,) = [
+        r for r in generated().values()
+        if r["Type"] == "AWS::Events::Rule" and "EventPattern" in r["Properties"]
+    ]
     pattern = dict(rule["Properties"]["EventPattern"])
     condition, _, filtered = pattern["resources"]["Fn::If"]
     assert condition == "AllInstances"
