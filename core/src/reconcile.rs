@@ -202,6 +202,22 @@ mod tests {
         }
     }
 
+    /// Disconnected a minute in, its agent connected at 20 s and in after-contact work since
+    /// the disconnect, until `acw_end` (milliseconds after `T`) if it ended.
+    fn disconnected_with_agent(acw_end: Option<i64>) -> ConnectSays {
+        ConnectSays {
+            disconnect_timestamp: Some(T + 60_000),
+            agent: Some(AgentSays {
+                id: "a-1".into(),
+                connected_to_agent_timestamp: Some(T + 20_000),
+                after_contact_work_start_timestamp: Some(T + 60_000),
+                after_contact_work_end_timestamp: acw_end.map(|end| T + end),
+                after_contact_work_duration: acw_end.map(|end| ((end - 60_000) / 1_000) as u64),
+            }),
+            ..queued_then_dropped()
+        }
+    }
+
     #[test]
     fn a_contact_connect_says_is_in_progress_stands_for_no_event() {
         assert!(events(&queued_then_dropped()).is_empty());
@@ -234,17 +250,7 @@ mod tests {
 
     #[test]
     fn the_end_of_after_contact_work_is_a_completed_of_that_time_with_its_facts() {
-        let says = ConnectSays {
-            disconnect_timestamp: Some(T + 60_000),
-            agent: Some(AgentSays {
-                id: "a-1".into(),
-                connected_to_agent_timestamp: Some(T + 20_000),
-                after_contact_work_start_timestamp: Some(T + 60_000),
-                after_contact_work_end_timestamp: Some(T + 90_000),
-                after_contact_work_duration: Some(30),
-            }),
-            ..queued_then_dropped()
-        };
+        let says = disconnected_with_agent(Some(90_000));
         let [disconnected, completed] = events(&says).try_into().expect("two events");
         assert_eq!(
             disconnected.event_type,
@@ -267,17 +273,7 @@ mod tests {
 
     #[test]
     fn an_agent_still_in_after_contact_work_stands_for_a_disconnected_only() {
-        let says = ConnectSays {
-            disconnect_timestamp: Some(T + 60_000),
-            agent: Some(AgentSays {
-                id: "a-1".into(),
-                connected_to_agent_timestamp: Some(T + 20_000),
-                after_contact_work_start_timestamp: Some(T + 60_000),
-                ..AgentSays::default()
-            }),
-            ..queued_then_dropped()
-        };
-        assert_eq!(events(&says).len(), 1);
+        assert_eq!(events(&disconnected_with_agent(None)).len(), 1);
     }
 
     #[test]
@@ -315,14 +311,9 @@ mod tests {
             Verdict::Current
         );
         // Disconnected, the agent still in after-contact work: live, though nothing moved.
-        let in_acw = ConnectSays {
-            agent: Some(AgentSays {
-                id: "a-1".into(),
-                connected_to_agent_timestamp: Some(T + 20_000),
-                ..AgentSays::default()
-            }),
-            ..ended
-        };
-        assert_eq!(Verdict::of(&in_acw, &[stale]), Verdict::Live);
+        assert_eq!(
+            Verdict::of(&disconnected_with_agent(None), &[stale]),
+            Verdict::Live
+        );
     }
 }
