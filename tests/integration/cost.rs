@@ -52,7 +52,69 @@ struct Figures {
     write_units: u64,
     log_bytes: Vec<usize>,
     item_sizes: Vec<usize>,
+    /// Each item's bytes by kind, largest item last.
+    item_parts: Vec<ItemParts>,
     cpu_per_invocation_ms: f64,
+}
+
+/// The attributes of the spec's table and its index keys (docs/contract.md): what every
+/// reader gets, whatever else the item carries.
+const SPEC_ATTRIBUTES: [&str; 24] = [
+    "contactId",
+    "state",
+    "channel",
+    "initiationMethod",
+    "instanceArn",
+    "initialContactId",
+    "previousContactId",
+    "relatedContactId",
+    "queueArn",
+    "enqueueTimestamp",
+    "agentArn",
+    "connectedToAgentTimestamp",
+    "initiationTimestamp",
+    "connectedToSystemTimestamp",
+    "disconnectTimestamp",
+    "disconnectReason",
+    "routingCriteriaIndex",
+    "routingSteps",
+    "expiresAt",
+    "afterContactWorkStartTimestamp",
+    "afterContactWorkEndTimestamp",
+    "afterContactWorkDuration",
+    "queuedIn",
+    "withAgent",
+];
+
+/// An item's bytes: the spec's attributes, the bookkeeping (ordering keys and the latest event's
+/// time, `_…`), and the facts this project stores beyond the spec (`queueType`, `tags`, …).
+#[derive(Clone, Copy, Default)]
+struct ItemParts {
+    spec: usize,
+    bookkeeping: usize,
+    extras: usize,
+}
+
+impl ItemParts {
+    fn total(self) -> usize {
+        self.spec + self.bookkeeping + self.extras
+    }
+
+    fn of(item: &connect_contact_state::dynamodb::Item) -> ItemParts {
+        let mut parts = ItemParts::default();
+        for (name, value) in item {
+            let one = [(name.clone(), value.clone())].into_iter().collect();
+            let size = item_size(&one);
+            if SPEC_ATTRIBUTES.contains(&name.as_str()) {
+                parts.spec += size;
+            } else if name.starts_with('_') {
+                parts.bookkeeping += size;
+            } else {
+                parts.extras += size;
+            }
+        }
+        parts
+    }
 }
 
 fn percentile(sorted: &[usize], percent: usize) -> usize {
@@ -134,12 +196,14 @@ async fn measure(table: &Table, contacts: u64, instances: usize, order: Order) -
     for function in functions {
         lines.extend(function.stop().await);
     }
+    let items = table.items().await;
     let mut figures = Figures {
         deliveries,
         requests: 0,
         write_units: 0,
         log_bytes: Vec::new(),
-        item_sizes: table.items().await.iter().map(item_size).collect(),
+        item_sizes: items.iter().map(item_size).collect(),
+        item_parts: items.iter().map(ItemParts::of).collect(),
         cpu_per_invocation_ms: cpu as f64 / 1e6 / deliveries as f64,
     };
     for line in &lines {
@@ -156,18 +220,45 @@ async fn measure(table: &Table, contacts: u64, instances: usize, order: Order) -
     assert_eq!(figures.log_bytes.len(), deliveries, "one line per delivery");
     figures.log_bytes.sort_unstable();
     figures.item_sizes.sort_unstable();
+    figures.item_parts.sort_by_key(|parts| parts.total());
+    println!(
+        "items over 1 KB (2 write units)  {}",
+        items_over_a_kilobyte(&figures)
+    );
+    println!(
+        "p99 item: spec attributes + bookkeeping + extras = {}",
+        p99_item_parts(&figures)
+    );
+    assert_eq!(figures.item_sizes.len(), contacts as usize);
+    figures
+}
+
+/// How many items cost two write units a write: "23 of 2000 (1.1%)".
+fn items_over_a_kilobyte(figures: &Figures) -> String {
     let over = figures
         .item_sizes
         .iter()
         .filter(|&&size| size > 1024)
         .count();
-    println!(
-        "items over 1 KB (2 write units)  {over} of {} ({:.1}%)",
-        figures.item_sizes.len(),
-        over as f64 * 100.0 / figures.item_sizes.len() as f64
-    );
-    assert_eq!(figures.item_sizes.len(), contacts as usize);
-    figures
+    let all = figures.item_sizes.len();
+    format!("{over} of {all} ({:.1}%)", over as f64 * 100.0 / all as f64)
+}
+
+/// What the p99 item is made of, and the p99 of the spec's attributes alone (what is left of
+/// 1 KB for everything else): "993 + 43 + 17 = 1053 (spec alone: p99 993)".
+fn p99_item_parts(figures: &Figures) -> String {
+    let parts = &figures.item_parts;
+    let p99 = parts[(parts.len() * 99 / 100).min(parts.len() - 1)];
+    let mut spec: Vec<usize> = parts.iter().map(|parts| parts.spec).collect();
+    spec.sort_unstable();
+    format!(
+        "{} + {} + {} = {} (spec alone: p99 {})",
+        p99.spec,
+        p99.bookkeeping,
+        p99.extras,
+        p99.total(),
+        percentile(&spec, 99)
+    )
 }
 
 struct Cost {
@@ -336,6 +427,11 @@ async fn cost_per_million_events() {
                     percentile(&figures.item_sizes, 99),
                     figures.item_sizes.last().copied().unwrap_or(0)
                 ),
+            ),
+            ("items over 1 KB", items_over_a_kilobyte(&figures)),
+            (
+                "p99 item, bytes: spec attributes + bookkeeping + extras",
+                p99_item_parts(&figures),
             ),
             (
                 "CPU per invocation, ms",
