@@ -71,8 +71,13 @@ pub(super) fn write_units(item: Option<&Item>) -> u32 {
 /// <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html>
 pub fn item_size(item: &Item) -> usize {
     item.iter()
-        .map(|(name, value)| name.len() + value_size(value))
+        .map(|(name, value)| attribute_size(name, value))
         .sum()
+}
+
+/// One attribute's share of [`item_size`]: its name and its value.
+pub fn attribute_size(name: &str, value: &AttributeValue) -> usize {
+    name.len() + value_size(value)
 }
 
 fn value_size(value: &AttributeValue) -> usize {

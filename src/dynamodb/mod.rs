@@ -31,7 +31,7 @@ pub use client::{
     ATTEMPT_TIMEOUT, CONNECT_TIMEOUT, INITIAL_BACKOFF, MAX_ATTEMPTS, MAX_BACKOFF, RequestCounter,
     client, config,
 };
-pub use item::{Item, item_size, stored};
+pub use item::{Item, attribute_size, item_size, stored};
 
 use expression::UpdateExpression;
 use item::{billed, write_units};

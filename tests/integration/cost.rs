@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use connect_contact_state::dynamodb::item_size;
+use connect_contact_state::dynamodb::{Item, attribute_size, item_size};
 use local_lambda::RuntimeApi;
 use serde_json::Value;
 
@@ -100,11 +100,10 @@ impl ItemParts {
         self.spec + self.bookkeeping + self.extras
     }
 
-    fn of(item: &connect_contact_state::dynamodb::Item) -> ItemParts {
+    fn of(item: &Item) -> ItemParts {
         let mut parts = ItemParts::default();
         for (name, value) in item {
-            let one = [(name.clone(), value.clone())].into_iter().collect();
-            let size = item_size(&one);
+            let size = attribute_size(name, value);
             if SPEC_ATTRIBUTES.contains(&name.as_str()) {
                 parts.spec += size;
             } else if name.starts_with('_') {
@@ -117,7 +116,7 @@ impl ItemParts {
     }
 }
 
-fn percentile(sorted: &[usize], percent: usize) -> usize {
+fn percentile<T: Copy>(sorted: &[T], percent: usize) -> T {
     sorted[(sorted.len() * percent / 100).min(sorted.len() - 1)]
 }
 
@@ -247,9 +246,8 @@ fn items_over_a_kilobyte(figures: &Figures) -> String {
 /// What the p99 item is made of, and the p99 of the spec's attributes alone (what is left of
 /// 1 KB for everything else): "993 + 43 + 17 = 1053 (spec alone: p99 993)".
 fn p99_item_parts(figures: &Figures) -> String {
-    let parts = &figures.item_parts;
-    let p99 = parts[(parts.len() * 99 / 100).min(parts.len() - 1)];
-    let mut spec: Vec<usize> = parts.iter().map(|parts| parts.spec).collect();
+    let p99 = percentile(&figures.item_parts, 99);
+    let mut spec: Vec<usize> = figures.item_parts.iter().map(|parts| parts.spec).collect();
     spec.sort_unstable();
     format!(
         "{} + {} + {} = {} (spec alone: p99 {})",

@@ -225,6 +225,22 @@ async fn deliver(table: &Table, events: &[Vec<u8>]) {
     }
 }
 
+/// A fresh table holding a scenario's delivered stream, the true items of the contacts the
+/// views list, and a Connect stand-in that knows every contact's truth.
+async fn lost_events_and_connect(
+    contacts: u64,
+    seed: u64,
+    lost: u64,
+) -> (Table, HashMap<String, Item>, ConnectStandIn) {
+    let table = fresh_table().await;
+    let scenario = scenario(contacts, seed, lost).await;
+    deliver(&table, &scenario.delivered).await;
+    let truth = listed_before(&by_contact(table.items().await), &scenario.truth);
+    let connect = ConnectStandIn::start().await.expect("stand-in");
+    hold_truth(&connect, &scenario.truth);
+    (table, truth, connect)
+}
+
 fn hold_truth(connect: &ConnectStandIn, truth: &HashMap<String, Item>) {
     for item in truth.values() {
         connect.hold(INSTANCE_ID, contact_of(item));
@@ -348,12 +364,7 @@ async fn lost_events_heal_from_connect_and_late_ones_change_nothing() {
 /// retries, and the run still heals everything.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttling_by_connect_is_survived() {
-    let table = fresh_table().await;
-    let scenario = scenario(30, 23, 40).await;
-    deliver(&table, &scenario.delivered).await;
-    let truth = listed_before(&by_contact(table.items().await), &scenario.truth);
-    let connect = ConnectStandIn::start().await.expect("stand-in");
-    hold_truth(&connect, &scenario.truth);
+    let (table, truth, connect) = lost_events_and_connect(30, 23, 40).await;
     connect.throttle_every(3);
     let reconciler = Reconciler::start(&table, &connect, Duration::from_secs(120), &[]).await;
     let answer = reconciler.run().await.expect("a run despite throttling");
@@ -368,12 +379,7 @@ async fn throttling_by_connect_is_survived() {
 /// run, with time, finishes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_out_of_time_stops_cleanly_and_the_next_one_finishes() {
-    let table = fresh_table().await;
-    let scenario = scenario(40, 29, 40).await;
-    deliver(&table, &scenario.delivered).await;
-    let truth = listed_before(&by_contact(table.items().await), &scenario.truth);
-    let connect = ConnectStandIn::start().await.expect("stand-in");
-    hold_truth(&connect, &scenario.truth);
+    let (table, truth, connect) = lost_events_and_connect(40, 29, 40).await;
     // Two calls a second, and a deadline that leaves a few seconds past the reserve for the
     // slowest call: a handful of contacts, not all.
     let short = Reconciler::start(
