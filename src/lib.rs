@@ -1,8 +1,8 @@
 //! connect-contact-state: Amazon Connect contact events (EventBridge) → the latest state of every
 //! contact in DynamoDB, whatever order, duplication and concurrency the stream delivers.
 //!
-//! - `event`, `facts`, `ordering`, `plan`, `views`, `apply`, `recent`, `outcome`, `store`: the
-//!   pure part, in `contact-state-core` (no AWS SDK), re-exported here;
+//! - `event`, `facts`, `bookkeeping`, `ordering`, `plan`, `views`, `apply`, `recent`, `outcome`,
+//!   `store`, `reconcile`: the pure part, in `contact-state-core` (no AWS SDK), re-exported here;
 //! - [`dynamodb`]: the store's DynamoDB adapter; [`handler`]: one invocation, end to end;
 //!   [`log_line`]: its log line; [`metrics`]: metrics for lines the log level drops;
 //!   [`logging`]: the log subscriber; [`config`]: settings; [`view_reader`]: reading the live
@@ -17,5 +17,5 @@ pub mod metrics;
 pub mod view_reader;
 
 pub use contact_state_core::{
-    apply, event, facts, ordering, outcome, plan, recent, reconcile, store, views,
+    apply, bookkeeping, event, facts, ordering, outcome, plan, recent, reconcile, store, views,
 };

@@ -5,7 +5,8 @@
 use std::hint::black_box;
 
 use contact_state_core::event::parse;
-use contact_state_core::plan::{Plan, StoredItem};
+use contact_state_core::plan::Plan;
+use contact_state_core::store::StoredItem;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn samples() -> Vec<(String, Vec<u8>)> {
@@ -31,7 +32,7 @@ fn process(payload: &[u8]) -> usize {
     let Ok(event) = parse(payload) else {
         return 0;
     };
-    let Some(plan) = Plan::from_event(&event, 1_717_200_000, 90) else {
+    let Some(plan) = Plan::from_event(&event, 1_717_200_000, 90, true) else {
         return 0;
     };
     plan.write_against(&StoredItem::default())

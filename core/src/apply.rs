@@ -8,9 +8,9 @@ use std::time::Instant;
 use crate::event::ContactEvent;
 use crate::ordering::expires_at;
 use crate::outcome::{Failure, Outcome, Tally};
-use crate::plan::{MAX_WRITES, Plan, StoredItem, Write};
+use crate::plan::{MAX_WRITES, Plan};
 use crate::recent::{MAX_AGE, RecentItems};
-use crate::store::{ContactStore, WriteOutcome};
+use crate::store::{ContactStore, StoreError, StoredItem, Write, WriteOutcome};
 
 /// What events are applied to: the table, what it last said in this environment, and how the
 /// deployment keeps items.
@@ -34,10 +34,9 @@ pub async fn apply<S: ContactStore>(
     tally: &mut Tally,
 ) -> Outcome {
     let (store, recent, retention_days) = (target.store, target.recent, target.retention_days);
-    let Some(mut plan) = Plan::from_event(event, received_at, retention_days) else {
+    let Some(plan) = Plan::from_event(event, received_at, retention_days, target.views) else {
         return Outcome::Ignored;
     };
-    plan.views = target.views;
     // Optimistic: assume the item holds nothing newer than what we last heard of it; a
     // rejection tells us what it holds.
     let contact_id = event.contact_id.as_str();
@@ -102,7 +101,7 @@ async fn send<S: ContactStore>(
     store: &S,
     write: &Write<'_>,
     tally: &mut Tally,
-) -> Result<WriteOutcome, crate::store::StoreError> {
+) -> Result<WriteOutcome, StoreError> {
     tally.requests += 1;
     let started = Instant::now();
     let answer = store.write(write).await;

@@ -3,6 +3,8 @@
 //! tables are the one place each is declared: attributes, where events carry them, how they are
 //! read. The reader, the planner, the DynamoDB adapter and the tests all go through them.
 
+use crate::bookkeeping::{AGENT_KEY, QUEUE_KEY};
+
 /// How a value is read from its source field: the one description the reader, the tests and
 /// the hostile-input fields share. Every kind first passes the same checks (a string, not empty,
 /// at most [`crate::event::VALUE_MAX_CHARS`]).
@@ -165,7 +167,7 @@ pub struct Place {
     pub since: &'static str,
     /// The object of `detail` that carries both.
     pub parent: &'static str,
-    /// The bookkeeping attribute holding the pair's ordering key.
+    /// The bookkeeping attribute holding the pair's ordering key ([`crate::bookkeeping`]).
     pub key: &'static str,
     /// What the same object says about the queue or agent, stored beside the pair.
     pub details: &'static [Detail],
@@ -252,7 +254,7 @@ pub const PLACES: Places<Place> = Places {
         arn: "queueArn",
         since: "enqueueTimestamp",
         parent: "queueInfo",
-        key: "_q",
+        key: QUEUE_KEY,
         details: &[Detail {
             attribute: "queueType",
             source: "queueType",
@@ -264,7 +266,7 @@ pub const PLACES: Places<Place> = Places {
         arn: "agentArn",
         since: "connectedToAgentTimestamp",
         parent: "agentInfo",
-        key: "_a",
+        key: AGENT_KEY,
         details: &[
             Detail {
                 attribute: "agentRoutingProfileId",
@@ -285,9 +287,8 @@ pub const HIERARCHY_LEVELS: usize = 5;
 
 /// The contact's user tags (`tags` without the `aws:` system tags), a snapshot that changes
 /// during the contact (`CONTACT_DATA_UPDATED` with `Tags`): the latest event's wins, ordered by
-/// [`crate::ordering::tags_key`] in this bookkeeping attribute.
+/// [`crate::ordering::tags_key`] in [`crate::bookkeeping::TAGS_KEY`].
 pub const TAGS: &str = "tags";
-pub const TAGS_KEY: &str = "_t";
 /// Beyond this many bytes of keys and values, `tags` is damaged: an item must stay under 1 KB.
 pub const TAGS_MAX_BYTES: usize = 256;
 

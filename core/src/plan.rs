@@ -1,16 +1,9 @@
 //! What to write for one event, given what the store holds: the bridge between the ordering
-//! rules and a conditional write. Pure: no I/O, no AWS types.
+//! rules and a conditional write. Pure: no I/O, no AWS types. What a write is made of, and the
+//! item it is planned against, are the port's ([`crate::store`]).
 //!
-//! An item has independently ordered dimensions and write-once facts:
-//! - `state`, ordered by [`state_key`];
-//! - routing (`routingCriteriaIndex`, `routingSteps`, `routingActivationTimestamp`), ordered by
-//!   [`routing_key`];
-//! - freshness (`lastEventAt`, `expiresAt`), ordered by the event time;
-//! - each place (queue, agent) with what events say of it, ordered by [`place_key`];
-//! - user tags, ordered by [`tags_key`];
-//! - facts, each written only if the item does not have it yet.
-//!
-//! The live views follow from these ([`crate::views`]); a write carries what they settle.
+//! The live views follow from the item's state and places ([`crate::views`]); a write carries
+//! what they settle.
 //!
 //! The first write assumes the event is newer than anything stored (the common case: one
 //! request). If the store rejects it, it hands back the item as it was, and
@@ -19,10 +12,14 @@
 
 use chrono::DateTime;
 
-use crate::event::{ContactEvent, EventType, RoutingStep};
-use crate::facts::{PLACES, Place, Places};
+use crate::event::{ContactEvent, EventType};
+use crate::facts::{PLACES, Places};
 use crate::ordering::{expires_at, place_key, routing_key, state_key, tags_key};
-use crate::views::{self, ViewChange, Views, listable};
+use crate::store::{
+    Freshness, Guard, PlaceChange, RoutingChange, StateChange, StoredItem, TagsChange, ViewBasis,
+    Write,
+};
+use crate::views::{self, ViewChange};
 
 /// Writes one event may send before it fails as contended: the optimistic one, the one planned
 /// against the item a rejection returned, and two more for writers that changed the item in
@@ -42,172 +39,20 @@ pub struct Plan {
     pub tags: Option<TagsChange>,
     /// `(attribute, value)` of every fact the event carries.
     pub facts: Vec<(&'static str, String)>,
-    /// Whether writes keep the live views (`queuedIn`, `withAgent`).
+    /// Whether writes keep the live views (`queuedIn`, `withAgent`): the deployment's choice.
     pub views: bool,
 }
 
-/// A queue or agent pair to store, if it is the latest.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlaceChange {
-    pub place: Place,
-    pub arn: String,
-    pub since: Option<String>,
-    /// One per entry of the place's `details`: set where known, removed where not.
-    pub details: Vec<Option<String>>,
-    pub key: u64,
-}
-
-/// The user tags to store, if the latest.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TagsChange {
-    pub tags: Vec<(String, String)>,
-    pub key: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StateChange {
-    pub state: &'static str,
-    pub key: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoutingChange {
-    pub index: u32,
-    pub steps: Vec<RoutingStep>,
-    /// Set where known, removed where not.
-    pub activated_at: Option<String>,
-    pub key: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Freshness {
-    /// Event time, epoch seconds: stored as `lastEventAt`.
-    pub event_time: i64,
-    pub expires_at: i64,
-}
-
-/// The ordering keys and facts of the stored item, as far as the planner needs them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StoredItem {
-    pub state: Option<String>,
-    pub state_key: Option<u64>,
-    pub routing_key: Option<u64>,
-    pub last_event_at: Option<i64>,
-    pub tags_key: Option<u64>,
-    /// The ordering key of each place the item has.
-    pub place_keys: Places<Option<u64>>,
-    /// Each place's ARN when its pair can be listed in a view ([`listable`]).
-    pub listable_arns: Places<Option<String>>,
-    /// The view attributes the item has.
-    pub views: Views<Option<String>>,
-    /// Attribute names of the facts the item has.
-    pub facts: Vec<&'static str>,
-}
-
-impl StoredItem {
-    /// What each view attribute must hold for this item ([`views::required`]).
-    pub fn required_views(&self) -> Views<Option<String>> {
-        views::required(self.state.as_deref(), &self.listable_arns)
-    }
-}
-
-/// What a write that only fixes view attributes was computed from: it is valid only while the
-/// item's state and places still have these keys.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ViewBasis {
-    pub state_key: Option<u64>,
-    pub place_keys: Places<Option<u64>>,
-}
-
-/// One conditional write: every part present is set, under the condition that each dimension
-/// present is still newer than what is stored (facts are set only where absent, atomically).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Write<'a> {
-    pub contact_id: &'a str,
-    pub state: Option<&'a StateChange>,
-    pub routing: Option<&'a RoutingChange>,
-    pub freshness: Option<(Freshness, Guard)>,
-    pub places: Vec<&'a PlaceChange>,
-    pub tags: Option<&'a TagsChange>,
-    pub facts: Vec<(&'static str, &'a str)>,
-    /// View attributes to set (`Some`) or remove (`None`).
-    pub views: Vec<ViewChange>,
-    /// Set on a write that fixes views: its condition.
-    pub view_basis: Option<ViewBasis>,
-}
-
-/// How the freshness dimension guards a write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Guard {
-    /// `lastEventAt < time`: the write is about this event being the latest.
-    Newer,
-    /// `lastEventAt <= time`: the write is about state or routing; the event must just not be
-    /// older than the latest one (events of one second share a time).
-    NotOlder,
-}
-
-impl<'a> Write<'a> {
-    /// A write of nothing to `contact_id`, to build others from (`..Write::nothing(id)`).
-    pub fn nothing(contact_id: &'a str) -> Write<'a> {
-        Write {
-            contact_id,
-            state: None,
-            routing: None,
-            freshness: None,
-            places: Vec::new(),
-            tags: None,
-            facts: Vec::new(),
-            views: Vec::new(),
-            view_basis: None,
-        }
-    }
-
-    /// True when the write moves at least one ordered dimension (not just facts).
-    pub fn advances(&self) -> bool {
-        self.state.is_some()
-            || self.routing.is_some()
-            || self.freshness.is_some()
-            || !self.places.is_empty()
-            || self.tags.is_some()
-    }
-
-    /// The item after this write was applied to `before`.
-    pub fn applied_to(&self, mut before: StoredItem) -> StoredItem {
-        if let Some(change) = self.state {
-            before.state = Some(change.state.to_owned());
-            before.state_key = Some(change.key);
-        }
-        if let Some(change) = self.routing {
-            before.routing_key = Some(change.key);
-        }
-        if let Some((freshness, _)) = self.freshness {
-            before.last_event_at = Some(freshness.event_time);
-        }
-        if let Some(change) = self.tags {
-            before.tags_key = Some(change.key);
-        }
-        for change in &self.places {
-            *before.place_keys.get_mut(change.place.name) = Some(change.key);
-            *before.listable_arns.get_mut(change.place.name) =
-                listable(&change.arn, change.since.as_deref());
-        }
-        for (attribute, value) in &self.views {
-            if let Some(slot) = before.views.by_attribute_mut(attribute) {
-                *slot = value.clone();
-            }
-        }
-        for (name, _) in &self.facts {
-            if !before.facts.contains(name) {
-                before.facts.push(name);
-            }
-        }
-        before
-    }
-}
-
 impl Plan {
+    /// The plan of `event`, received at `received_at` (epoch seconds), for a table that keeps
+    /// items `retention_days` after their latest event and keeps the live views when `views`.
     /// `None` for event types that change nothing (unknown types).
-    pub fn from_event(event: &ContactEvent, received_at: i64, retention_days: u32) -> Option<Plan> {
+    pub fn from_event(
+        event: &ContactEvent,
+        received_at: i64,
+        retention_days: u32,
+        views: bool,
+    ) -> Option<Plan> {
         let state = match &event.event_type {
             EventType::Lifecycle(stage) => Some(*stage),
             EventType::ContactDataUpdated | EventType::AmdDisabled => None,
@@ -272,7 +117,7 @@ impl Plan {
                 .known()
                 .map(|(name, value)| (name, value.to_owned()))
                 .collect(),
-            views: true,
+            views,
         })
     }
 
@@ -382,7 +227,7 @@ fn guarded(freshness: Freshness, moves_state_or_routing: bool) -> (Freshness, Gu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::RoutingSnapshot;
+    use crate::event::{RoutingSnapshot, RoutingStep};
     use crate::facts::Facts;
     use crate::ordering::Lifecycle;
 
@@ -403,7 +248,7 @@ mod tests {
     }
 
     fn plan(event_type: EventType, time: i64) -> Plan {
-        Plan::from_event(&event(event_type, time), T, 90).expect("known type")
+        Plan::from_event(&event(event_type, time), T, 90, true).expect("known type")
     }
 
     fn stored_after(plan: &Plan) -> StoredItem {
@@ -449,7 +294,7 @@ mod tests {
         queued_event
             .facts
             .set("disconnectReason", "CUSTOMER_DISCONNECT");
-        let queued = Plan::from_event(&queued_event, T, 90).expect("known type");
+        let queued = Plan::from_event(&queued_event, T, 90, true).expect("known type");
         let write = queued
             .write_against(&stored_after(&completed))
             .expect("a write");
@@ -502,7 +347,7 @@ mod tests {
     #[test]
     fn unknown_event_types_change_nothing() {
         let unknown = event(EventType::Unknown("SOMETHING_NEW".into()), T);
-        assert_eq!(Plan::from_event(&unknown, T, 90), None);
+        assert_eq!(Plan::from_event(&unknown, T, 90, true), None);
     }
 
     #[test]
@@ -518,7 +363,7 @@ mod tests {
                 expiry_timestamp: None,
             }],
         });
-        let connected = Plan::from_event(&connected, T, 90).expect("known type");
+        let connected = Plan::from_event(&connected, T, 90, true).expect("known type");
         let write = connected
             .write_against(&stored_after(&completed))
             .expect("a write");
@@ -535,7 +380,7 @@ mod tests {
                 since: since.map(str::to_owned),
                 details: vec![None],
             });
-            Plan::from_event(&queued, T, 90).expect("known type")
+            Plan::from_event(&queued, T, 90, true).expect("known type")
         };
         let first = at("arn:queue/a", Some("2024-05-06T10:00:01.000Z"));
         let moved = at("arn:queue/b", Some("2024-05-06T10:02:00.000Z"));
@@ -569,7 +414,7 @@ mod tests {
     fn an_event_without_envelope_time_counts_as_of_its_receipt() {
         let mut untimed = event(EventType::Lifecycle(Lifecycle::Queued), T);
         untimed.time = None;
-        let plan = Plan::from_event(&untimed, T + 5, 1).expect("known type");
+        let plan = Plan::from_event(&untimed, T + 5, 1, true).expect("known type");
         assert_eq!(plan.freshness.event_time, T + 5);
         assert_eq!(plan.freshness.expires_at, T + 5 + 86_400);
     }

@@ -13,7 +13,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::plan::StoredItem;
+use crate::store::StoredItem;
 
 /// Contacts remembered: a few hundred bytes each.
 pub const CAPACITY: usize = 2_048;

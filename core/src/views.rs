@@ -4,7 +4,7 @@
 //! the fix-up write for what it cannot. The planner asks; the DynamoDB adapter only maps the
 //! attribute names and values this module hands it.
 //!
-//! Not here: the index definitions (`template.yaml`) and the reader (`src/views.rs`).
+//! Not here: the index definitions (`template.yaml`) and the reader (`src/view_reader.rs`).
 
 use crate::facts::{PLACES, PlaceName, Places};
 

@@ -5,7 +5,8 @@
 
 use contact_state_core::event::parse;
 use contact_state_core::facts::{self, Places};
-use contact_state_core::plan::{Plan, StoredItem};
+use contact_state_core::plan::Plan;
+use contact_state_core::store::StoredItem;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|payload: &[u8]| {
@@ -20,7 +21,7 @@ fuzz_target!(|payload: &[u8]| {
     assert!((1..=256).contains(&event.contact_id.chars().count()));
     // Extreme receipt times and retentions: the arithmetic must saturate, not overflow.
     for (received_at, retention_days) in [(0, 1), (1_700_000_000, 90), (i64::MAX, 36_500)] {
-        let Some(plan) = Plan::from_event(&event, received_at, retention_days) else {
+        let Some(plan) = Plan::from_event(&event, received_at, retention_days, true) else {
             return;
         };
         let keys = [None, Some(0), Some(u64::MAX)];

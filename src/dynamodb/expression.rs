@@ -7,12 +7,13 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value;
 
-use contact_state_core::facts::{self, PLACES, Read, TAGS, TAGS_KEY};
-use contact_state_core::plan::{Guard, Write};
-use contact_state_core::store::StoreError;
+use contact_state_core::bookkeeping::{
+    LAST_EVENT_AT, RETIRED_WITH_ROUTING, ROUTING_KEY, STATE_KEY, TAGS_KEY, former,
+};
+use contact_state_core::facts::{self, PLACES, Read, TAGS};
+use contact_state_core::store::{Guard, StoreError, Write};
 
 use super::item::Item;
-use super::names::{LAST_EVENT_AT, RETIRED_WITH_ROUTING, ROUTING_KEY, STATE_KEY, former};
 
 /// `SET` clause, condition and placeholders of one write. Placeholders are named after their
 /// attribute (`#state`, `:state`) so the expressions read like the item.

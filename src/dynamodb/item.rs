@@ -5,15 +5,13 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use contact_state_core::facts::{self, PLACES, TAGS_KEY};
-use contact_state_core::plan::StoredItem;
-use contact_state_core::store::StoreError;
+use contact_state_core::bookkeeping::{LAST_EVENT_AT, ROUTING_KEY, STATE_KEY, TAGS_KEY, former};
+use contact_state_core::facts::{self, PLACES};
+use contact_state_core::store::{StoreError, StoredItem};
 use contact_state_core::views::{VIEWS, listable};
 
 /// An item as the SDK carries it.
 pub type Item = HashMap<String, AttributeValue>;
-
-use super::names::{LAST_EVENT_AT, ROUTING_KEY, STATE_KEY, former};
 
 /// The planner's view of a stored item (ordering keys, which facts it has); empty for none.
 pub fn stored(item: Option<Item>) -> Result<StoredItem, StoreError> {

@@ -6,8 +6,9 @@
 //!
 //! - `client`: the SDK client, its retries and timeouts, and the attempt counter;
 //! - `expression`: the update and condition expressions (the only module that knows them);
-//! - `item`: decoding the returned item, and what a write is billed;
-//! - `names`: the bookkeeping attributes' names, and their former ones.
+//! - `item`: decoding the returned item, and what a write is billed.
+//!
+//! The bookkeeping attributes' names are the core's (`contact_state_core::bookkeeping`).
 
 use std::time::Duration;
 
@@ -19,13 +20,11 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, ReturnConsumedCapacity, ReturnValue, ReturnValuesOnConditionCheckFailure,
 };
 
-use contact_state_core::plan::Write;
-use contact_state_core::store::{Answer, ContactStore, StoreError, WriteOutcome};
+use contact_state_core::store::{Answer, ContactStore, StoreError, Write, WriteOutcome};
 
 mod client;
 mod expression;
 mod item;
-mod names;
 
 pub use client::{
     ATTEMPT_TIMEOUT, CONNECT_TIMEOUT, INITIAL_BACKOFF, MAX_ATTEMPTS, MAX_BACKOFF, RequestCounter,

@@ -13,11 +13,10 @@ use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use connect_contact_state::dynamodb::DynamoDbStore;
 use connect_contact_state::event::RoutingStep;
 use connect_contact_state::facts::{PLACES, Places};
-use connect_contact_state::plan::{
-    Freshness, Guard, PlaceChange, RoutingChange, StateChange, StoredItem, TagsChange, ViewBasis,
-    Write,
+use connect_contact_state::store::{
+    ContactStore, Freshness, Guard, PlaceChange, RoutingChange, StateChange, StoredItem,
+    TagsChange, ViewBasis, Write, WriteOutcome,
 };
-use connect_contact_state::store::{ContactStore, WriteOutcome};
 
 type Sent = Arc<Mutex<Vec<UpdateItemInput>>>;
 

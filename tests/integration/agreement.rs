@@ -8,8 +8,9 @@ use std::sync::Mutex;
 
 use connect_contact_state::dynamodb::DynamoDbStore;
 use connect_contact_state::handler::Handler;
-use connect_contact_state::plan::{StoredItem, Write};
-use connect_contact_state::store::{Answer, ContactStore, StoreError, WriteOutcome};
+use connect_contact_state::store::{
+    Answer, ContactStore, StoreError, StoredItem, Write, WriteOutcome,
+};
 
 use crate::support::corpus::{delivered, lifecycle};
 use crate::support::memory::MemoryStore;

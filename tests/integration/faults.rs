@@ -108,8 +108,13 @@ async fn under_throttling_errors_and_lost_answers_nothing_is_lost_or_corrupted()
         .as_secs() as i64;
     for delivery in deliveries.iter().filter(|d| d.succeeded) {
         let item = items.get(&delivery.contact_id).expect("item of a success");
-        let plan = Plan::from_event(&event::parse(&delivery.event).unwrap(), now, RETENTION_DAYS)
-            .expect("known event type");
+        let plan = Plan::from_event(
+            &event::parse(&delivery.event).unwrap(),
+            now,
+            RETENTION_DAYS,
+            true,
+        )
+        .expect("known event type");
         assert_eq!(
             plan.write_against(&stored(item)),
             None,

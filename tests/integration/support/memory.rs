@@ -8,8 +8,9 @@ use std::sync::Mutex;
 
 use connect_contact_state::event::RoutingStep;
 use connect_contact_state::facts::Places;
-use connect_contact_state::plan::{Guard, StoredItem, Write};
-use connect_contact_state::store::{Answer, ContactStore, StoreError, WriteOutcome};
+use connect_contact_state::store::{
+    Answer, ContactStore, Guard, StoreError, StoredItem, Write, WriteOutcome,
+};
 use connect_contact_state::views::{Views, listable};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -20,8 +20,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use connect_contact_state::dynamodb::DynamoDbStore;
 use connect_contact_state::handler::Handler;
 use connect_contact_state::outcome::Report;
-use connect_contact_state::plan::StoredItem;
-use connect_contact_state::store::ContactStore;
+use connect_contact_state::store::{ContactStore, StoredItem};
 use local_lambda::{RuntimeApi, spawn_function};
 use tokio::process::Child;
 
