@@ -2,12 +2,10 @@
 
 use std::env;
 
-use crate::logging::LogLevel;
-
 /// Days an item lives after its latest event when `RETENTION_DAYS` is not set.
 pub const DEFAULT_RETENTION_DAYS: u32 = 90;
 /// A century: anything longer is a typo.
-const MAX_RETENTION_DAYS: u32 = 36_500;
+pub const MAX_RETENTION_DAYS: u32 = 36_500;
 /// CloudWatch namespace of the metrics when `METRICS_NAMESPACE` is not set.
 pub const DEFAULT_METRICS_NAMESPACE: &str = "ConnectContactState";
 
@@ -18,10 +16,6 @@ pub struct Config {
     /// Namespace of the metrics lines printed when the log level drops per-event lines; empty
     /// when `METRICS_NAMESPACE` is set empty (metrics off).
     pub metrics_namespace: String,
-    /// Lambda's application log level (`AWS_LAMBDA_LOG_LEVEL`).
-    pub log_level: LogLevel,
-    /// `AWS_LAMBDA_LOG_FORMAT` is JSON (the template's setting).
-    pub json_logs: bool,
     /// Keep the live views' attributes (`LIVE_VIEWS`, `on` unless `off`).
     pub live_views: bool,
     /// `AWS_ENDPOINT_URL_DYNAMODB` is set but empty, as the template sets it when deployed (its
@@ -47,17 +41,10 @@ impl Config {
 
     /// Reads settings through `var`, so tests need not touch the process environment.
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let table_name = var("TABLE_NAME")
-            .filter(|name| !name.trim().is_empty())
-            .ok_or(ConfigError::MissingTableName)?;
+        let table_name = table_name(var("TABLE_NAME"))?;
         let retention_days = match var("RETENTION_DAYS") {
             None => DEFAULT_RETENTION_DAYS,
-            Some(days) => days
-                .trim()
-                .parse()
-                .ok()
-                .filter(|days| (1..=MAX_RETENTION_DAYS).contains(days))
-                .ok_or(ConfigError::BadRetention(days))?,
+            Some(days) => retention_days(&days)?,
         };
         let metrics_namespace = var("METRICS_NAMESPACE")
             .unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.into())
@@ -67,13 +54,34 @@ impl Config {
             table_name,
             retention_days,
             metrics_namespace,
-            log_level: LogLevel::from_vars(&var),
-            json_logs: var("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
             live_views: !var("LIVE_VIEWS").is_some_and(|v| v.trim().eq_ignore_ascii_case("off")),
-            regional_endpoint: var("AWS_ENDPOINT_URL_DYNAMODB")
-                .is_some_and(|url| url.trim().is_empty()),
+            regional_endpoint: regional_endpoint(&var),
         })
     }
+}
+
+/// `TABLE_NAME`: required, and not blank. The reconciler reads it by the same rule.
+pub fn table_name(value: Option<String>) -> Result<String, ConfigError> {
+    value
+        .filter(|name| !name.trim().is_empty())
+        .ok_or(ConfigError::MissingTableName)
+}
+
+/// `RETENTION_DAYS`: a whole number of days from 1 to [`MAX_RETENTION_DAYS`] ("1.5" is refused,
+/// not rounded). The reconciler reads it by the same rule.
+pub fn retention_days(value: &str) -> Result<u32, ConfigError> {
+    value
+        .trim()
+        .parse()
+        .ok()
+        .filter(|days| (1..=MAX_RETENTION_DAYS).contains(days))
+        .ok_or_else(|| ConfigError::BadRetention(value.to_owned()))
+}
+
+/// `AWS_ENDPOINT_URL_DYNAMODB` set but empty: the regional endpoint is meant (see
+/// [`Config::regional_endpoint`]).
+pub fn regional_endpoint(var: impl Fn(&str) -> Option<String>) -> bool {
+    var("AWS_ENDPOINT_URL_DYNAMODB").is_some_and(|url| url.trim().is_empty())
 }
 
 #[cfg(test)]
@@ -125,15 +133,8 @@ mod tests {
     }
 
     #[test]
-    fn log_level_and_format_come_from_lambda() {
-        let config = config(&[
-            ("TABLE_NAME", "t"),
-            ("AWS_LAMBDA_LOG_LEVEL", "WARN"),
-            ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
-        ])
-        .expect("valid");
-        assert_eq!(config.log_level, LogLevel::Warn);
-        assert!(config.json_logs);
+    fn live_views_are_on_unless_off() {
+        let config = config(&[("TABLE_NAME", "t")]).expect("valid");
         assert!(config.live_views);
         let off = self::config(&[("TABLE_NAME", "t"), ("LIVE_VIEWS", "off")]).expect("valid");
         assert!(!off.live_views);

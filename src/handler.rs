@@ -2,18 +2,19 @@
 //! The outcome is decided in `contact-state-core` (`apply`); the log line, the metrics and the
 //! answer to Lambda are all derived from that one value.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use lambda_runtime::tracing::debug;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::value::RawValue;
 
 use contact_state_core::apply::{Target, apply};
-use contact_state_core::event;
 use contact_state_core::outcome::{Failure, Outcome, Report, Tally};
 use contact_state_core::recent::RecentItems;
 use contact_state_core::store::ContactStore;
+use contact_state_core::{clock, event};
 
+use crate::budget::Budget;
 use crate::log_line;
 use crate::metrics::DroppedLineMetrics;
 
@@ -39,23 +40,14 @@ impl From<InvocationError> for Diagnostic {
     }
 }
 
-/// Kept back from the invocation's deadline, so that a slow table ends in a reported error (and
-/// Lambda's retry) rather than in Lambda stopping the process mid-write.
-pub const DEADLINE_RESERVE: Duration = Duration::from_millis(500);
-
-/// The budget when the invocation's deadline is unknown: absent, zero or already past, as local
-/// emulators (`cargo lambda watch`) hand it. The template's 10 s timeout less the reserve, so a
-/// table that does not answer still ends in `OutOfTime` instead of holding the event forever.
-pub const UNKNOWN_DEADLINE_BUDGET: Duration = Duration::from_millis(9_500);
-
-/// The time an invocation may spend on its event: up to its deadline less [`DEADLINE_RESERVE`],
-/// or [`UNKNOWN_DEADLINE_BUDGET`] when no deadline is known.
-pub fn budget(deadline: SystemTime, now: SystemTime) -> Duration {
-    match deadline.duration_since(now) {
-        Ok(left) if !left.is_zero() => left.saturating_sub(DEADLINE_RESERVE),
-        _ => UNKNOWN_DEADLINE_BUDGET,
-    }
-}
+/// The event function's budget: 500 ms kept back from the deadline, so that a slow table ends in
+/// a reported error (and Lambda's retry) rather than in Lambda stopping the process mid-write;
+/// the template's 10 s timeout when no deadline is known, so that a table that does not answer
+/// still ends in `OutOfTime` instead of holding the event forever.
+pub const BUDGET: Budget = Budget {
+    reserve: Duration::from_millis(500),
+    timeout: Duration::from_secs(10),
+};
 
 pub struct Handler<S> {
     store: S,
@@ -103,7 +95,7 @@ impl<S: ContactStore> Handler<S> {
 
     /// The Lambda entry point: handles the event within the time the invocation has left.
     pub async fn invoke(&self, event: LambdaEvent<Box<RawValue>>) -> Result<(), InvocationError> {
-        let budget = budget(event.context.deadline(), SystemTime::now());
+        let budget = BUDGET.left(event.context.deadline(), SystemTime::now());
         let report = self
             .process(
                 event.payload.get().as_bytes(),
@@ -142,7 +134,7 @@ impl<S: ContactStore> Handler<S> {
                     retention_days: self.retention_days,
                     views: self.views,
                 };
-                let applying = apply(&target, event, now(), &mut tally);
+                let applying = apply(&target, event, clock::now_seconds(), &mut tally);
                 match budget {
                     None => applying.await,
                     Some(budget) => tokio::time::timeout(budget, applying)
@@ -180,38 +172,5 @@ fn into_result(report: Report) -> Result<Report, InvocationError> {
         Err(InvocationError(report))
     } else {
         Ok(report)
-    }
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs() as i64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_budget_is_the_time_to_the_deadline_less_the_reserve() {
-        let now = SystemTime::now();
-        assert_eq!(
-            budget(now + Duration::from_secs(10), now),
-            Duration::from_millis(9_500)
-        );
-        // A deadline nearer than the reserve leaves no time: the event fails as OutOfTime.
-        assert_eq!(
-            budget(now + Duration::from_millis(100), now),
-            Duration::ZERO
-        );
-    }
-
-    #[test]
-    fn an_absent_zero_or_past_deadline_is_no_deadline_known() {
-        let now = SystemTime::now();
-        for deadline in [UNIX_EPOCH, now, now - Duration::from_secs(1)] {
-            assert_eq!(budget(deadline, now), UNKNOWN_DEADLINE_BUDGET);
-        }
     }
 }

@@ -8,6 +8,7 @@
 //!   [`logging`]: the log subscriber; [`config`]: settings; [`view_reader`]: reading the live
 //!   views (the `contact-views` command).
 
+pub mod budget;
 pub mod config;
 pub mod dynamodb;
 pub mod handler;
@@ -17,5 +18,6 @@ pub mod metrics;
 pub mod view_reader;
 
 pub use contact_state_core::{
-    apply, bookkeeping, event, facts, ordering, outcome, plan, recent, reconcile, store, views,
+    apply, bookkeeping, clock, event, facts, ordering, outcome, plan, recent, reconcile, store,
+    views,
 };

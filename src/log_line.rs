@@ -39,9 +39,8 @@ pub fn lag_of(
 /// minus the envelope's `time`. That time has one-second resolution (truncated), so the figure
 /// reads up to 999 ms high, never low; a clock behind the envelope's gives 0, not a negative lag.
 pub fn lag_ms(event_time: Option<i64>, handled_at: std::time::SystemTime) -> Option<u64> {
-    let since_epoch = handled_at.duration_since(std::time::UNIX_EPOCH).ok()?;
     let event_ms = u64::try_from(event_time?).ok()?.checked_mul(1_000)?;
-    Some((since_epoch.as_millis() as u64).saturating_sub(event_ms))
+    Some(contact_state_core::clock::epoch_millis(handled_at).saturating_sub(event_ms))
 }
 
 /// The event's envelope time as written in the event (`2024-05-06T10:00:30Z`).

@@ -76,20 +76,21 @@ impl LogLevel {
     }
 }
 
-/// Installs the subscriber: JSON lines when `json` (`AWS_LAMBDA_LOG_FORMAT=JSON`, as the template
-/// sets), lambda_runtime's plain text otherwise.
-/// Reads the function's settings and starts logging as they say (JSON at Lambda's level; the
-/// defaults when a setting is wrong, so that the error itself is logged): what each binary's
-/// `main` does first.
-pub fn init_from_env() -> Result<crate::config::Config, crate::config::ConfigError> {
-    let config = crate::config::Config::from_env();
-    let (level, json) = config
-        .as_ref()
-        .map_or((Default::default(), true), |c| (c.log_level, c.json_logs));
-    init(level, json);
-    config.inspect_err(|error| lambda_runtime::tracing::error!("init failed: {error}"))
+/// Starts logging as Lambda's settings say: what each binary's `main` does first, before reading
+/// its own settings, so that a wrong setting is itself logged. Returns the level.
+pub fn init_from_env() -> LogLevel {
+    let var = |name: &str| std::env::var(name).ok();
+    let level = LogLevel::from_vars(var);
+    init(level, json_from_vars(var));
+    level
 }
 
+/// `AWS_LAMBDA_LOG_FORMAT` is JSON (set by Lambda from `LogFormat`, as the template sets it).
+pub fn json_from_vars(var: impl Fn(&str) -> Option<String>) -> bool {
+    var("AWS_LAMBDA_LOG_FORMAT").is_some_and(|format| format.eq_ignore_ascii_case("json"))
+}
+
+/// Installs the subscriber: JSON lines when `json`, lambda_runtime's plain text otherwise.
 pub fn init(level: LogLevel, json: bool) {
     let max = level.filter();
     let keep = filter_fn(move |metadata| max >= *metadata.level() && !runtime_repeat(metadata));
@@ -151,6 +152,17 @@ mod tests {
         assert_eq!(level(Some("fatal")), LogLevel::Fatal);
         assert_eq!(level(Some("LOUD")), LogLevel::Info);
         assert_eq!(level(None), LogLevel::Info);
+    }
+
+    #[test]
+    fn lines_are_json_when_lambda_says_so() {
+        let format = |value: &'static str| {
+            json_from_vars(move |name| (name == "AWS_LAMBDA_LOG_FORMAT").then(|| value.into()))
+        };
+        assert!(format("JSON"));
+        assert!(format("json"));
+        assert!(!format("Text"));
+        assert!(!json_from_vars(|_| None));
     }
 
     #[test]

@@ -1,4 +1,5 @@
 use aws_config::BehaviorVersion;
+use connect_contact_state::config::Config;
 use connect_contact_state::dynamodb::{self, DynamoDbStore};
 use connect_contact_state::handler::Handler;
 use connect_contact_state::logging;
@@ -14,7 +15,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    let config = logging::init_from_env()?;
+    let log_level = logging::init_from_env();
+    let config = Config::from_env().inspect_err(|error| tracing::error!("init failed: {error}"))?;
     let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let store = DynamoDbStore::new(
         dynamodb::client(&aws, config.regional_endpoint),
@@ -27,7 +29,7 @@ async fn main() -> Result<(), Error> {
         .with_views(config.live_views)
         .with_summary(DroppedLineMetrics::new(
             &config.metrics_namespace,
-            config.log_level,
+            log_level,
         ));
     let serve = run(service_fn(|event: LambdaEvent<Box<RawValue>>| {
         handler.invoke(event)

@@ -11,7 +11,7 @@
 
 use std::io::Write as _;
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Value, json};
 
@@ -173,9 +173,7 @@ impl DroppedLineMetrics {
         value: &str,
         metrics: &[(&str, &str, Value)],
     ) -> Value {
-        let millis = now
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
+        let millis = contact_state_core::clock::epoch_millis(now);
         let timestamp = timestamp(now);
         let dimensions: Vec<&str> = if dimension.is_empty() {
             vec![]

@@ -12,6 +12,7 @@
 
 pub mod apply;
 pub mod bookkeeping;
+pub mod clock;
 pub mod event;
 pub mod facts;
 pub mod ordering;

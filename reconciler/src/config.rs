@@ -1,8 +1,11 @@
-//! The reconciler's settings, read once at init from its environment (the template sets them
-//! from its parameters; README, "Reconciling with Connect").
+//! The reconciler's settings, read once at init from its environment through clap's `env`
+//! (the template sets them from its parameters; README, "Reconciling with Connect"). The
+//! table's two settings are read by the event function's rules.
 
-use std::env;
 use std::time::Duration;
+
+use clap::Parser;
+use connect_contact_state::config::{ConfigError, DEFAULT_RETENTION_DAYS, retention_days};
 
 /// Connect's default quota for `DescribeContact` is 2 requests a second (burst 5), per account
 /// and Region, shared with every other caller of that part of the API: one a second leaves
@@ -11,93 +14,190 @@ pub const DEFAULT_CALLS_PER_SECOND: f64 = 1.0;
 /// Contacts looked at in one run, at most.
 pub const DEFAULT_MAX_CONTACTS: usize = 100;
 /// Listed this long before Connect is asked (README explains the defaults).
-pub const DEFAULT_QUEUED_MINUTES: u64 = 60;
-pub const DEFAULT_WITH_AGENT_MINUTES: u64 = 60;
+pub const DEFAULT_QUEUED_MINUTES: f64 = 60.0;
+pub const DEFAULT_WITH_AGENT_MINUTES: f64 = 60.0;
 
-#[derive(Debug, Clone, PartialEq)]
+// Each setting is read from its variable (`env`), named by it in errors (`value_name`); the
+// `--flags` are for tests. An empty variable is the default, as the template's may be.
+#[derive(Debug, Clone, PartialEq, Parser)]
+#[command(name = "contact-state-reconciler", no_binary_name = true)]
 pub struct Settings {
-    /// Only contacts of this instance are asked about (`CONNECT_INSTANCE_ARN`); any, if unset.
-    pub instance_arn: Option<String>,
+    /// The table the event function writes.
+    #[arg(long, env = "TABLE_NAME", value_name = "TABLE_NAME", value_parser = table_name)]
+    pub table_name: String,
+    /// Days an item lives after its latest event, as the event function counts them.
+    #[arg(long, env = "RETENTION_DAYS", value_name = "RETENTION_DAYS",
+        default_value_t = DEFAULT_RETENTION_DAYS, value_parser = days)]
+    pub retention_days: u32,
+    /// Only contacts of this instance are asked about; any, if unset or empty.
+    #[arg(
+        long,
+        env = "CONNECT_INSTANCE_ARN",
+        value_name = "CONNECT_INSTANCE_ARN"
+    )]
+    instance_arn: Option<String>,
     /// How long an entry of `queued`, and of `withAgent`, is listed before Connect is asked.
-    pub queued_after: Duration,
-    pub with_agent_after: Duration,
+    #[arg(long, env = "RECONCILE_QUEUED_MINUTES", value_name = "RECONCILE_QUEUED_MINUTES",
+        default_value_t = DEFAULT_QUEUED_MINUTES,
+        value_parser = |v: &str| minutes(v, DEFAULT_QUEUED_MINUTES))]
+    queued_minutes: f64,
+    #[arg(long, env = "RECONCILE_WITH_AGENT_MINUTES", value_name = "RECONCILE_WITH_AGENT_MINUTES",
+        default_value_t = DEFAULT_WITH_AGENT_MINUTES,
+        value_parser = |v: &str| minutes(v, DEFAULT_WITH_AGENT_MINUTES))]
+    with_agent_minutes: f64,
+    #[arg(long, env = "CONNECT_CALLS_PER_SECOND", value_name = "CONNECT_CALLS_PER_SECOND",
+        default_value_t = DEFAULT_CALLS_PER_SECOND, value_parser = calls_per_second)]
     pub calls_per_second: f64,
+    #[arg(long, env = "RECONCILE_MAX_CONTACTS", value_name = "RECONCILE_MAX_CONTACTS",
+        default_value_t = DEFAULT_MAX_CONTACTS, value_parser = whole_from_one)]
     pub max_contacts: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{name} must be {what}, got {value:?}")]
-pub struct SettingError {
-    name: &'static str,
-    what: &'static str,
-    value: String,
+/// A setting the reconciler cannot run with: clap's one-line message (the variable, the value,
+/// what it must be).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SettingError(String);
+
+impl From<clap::Error> for SettingError {
+    fn from(error: clap::Error) -> SettingError {
+        let message = error.to_string();
+        let first = message.lines().next().unwrap_or_default();
+        SettingError(first.trim_start_matches("error: ").to_owned())
+    }
 }
 
 impl Settings {
+    /// From the process environment.
     pub fn from_env() -> Result<Settings, SettingError> {
-        Settings::from_vars(|name| env::var(name).ok())
+        Ok(Settings::try_parse_from(std::iter::empty::<String>())?)
     }
 
-    /// Reads settings through `var`, so tests need not touch the process environment.
-    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingError> {
-        let number =
-            |name: &'static str, what: &'static str, default: f64, min: f64| match var(name)
-                .filter(|value| !value.trim().is_empty())
-            {
-                None => Ok(default),
-                Some(value) => value
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|n| n.is_finite() && *n >= min)
-                    .ok_or(SettingError { name, what, value }),
-            };
-        let minutes = |name, default: u64| {
-            number(name, "a number of minutes", default as f64, 0.0)
-                .map(|minutes| Duration::from_secs_f64(minutes * 60.0))
-        };
-        Ok(Settings {
-            instance_arn: var("CONNECT_INSTANCE_ARN").filter(|arn| !arn.trim().is_empty()),
-            queued_after: minutes("RECONCILE_QUEUED_MINUTES", DEFAULT_QUEUED_MINUTES)?,
-            with_agent_after: minutes("RECONCILE_WITH_AGENT_MINUTES", DEFAULT_WITH_AGENT_MINUTES)?,
-            calls_per_second: number(
-                "CONNECT_CALLS_PER_SECOND",
-                "a positive number",
-                DEFAULT_CALLS_PER_SECOND,
-                0.01,
-            )?,
-            max_contacts: number(
-                "RECONCILE_MAX_CONTACTS",
-                "a whole number from 1",
-                DEFAULT_MAX_CONTACTS as f64,
-                1.0,
-            )? as usize,
-        })
+    /// From `--flag value` arguments (the same rules; tests need not touch the environment).
+    pub fn from_args<'a>(
+        args: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Settings, SettingError> {
+        Ok(Settings::try_parse_from(args)?)
     }
+
+    pub fn instance_arn(&self) -> Option<&str> {
+        self.instance_arn
+            .as_deref()
+            .filter(|arn| !arn.trim().is_empty())
+    }
+
+    pub fn queued_after(&self) -> Duration {
+        Duration::from_secs_f64(self.queued_minutes * 60.0)
+    }
+
+    pub fn with_agent_after(&self) -> Duration {
+        Duration::from_secs_f64(self.with_agent_minutes * 60.0)
+    }
+}
+
+fn table_name(value: &str) -> Result<String, ConfigError> {
+    connect_contact_state::config::table_name(Some(value.to_owned()))
+}
+
+fn days(value: &str) -> Result<u32, ConfigError> {
+    retention_days(value)
+}
+
+fn minutes(value: &str, default: f64) -> Result<f64, String> {
+    if value.trim().is_empty() {
+        return Ok(default);
+    }
+    number(value, 0.0).ok_or_else(|| "must be a number of minutes from 0".into())
+}
+
+fn calls_per_second(value: &str) -> Result<f64, String> {
+    if value.trim().is_empty() {
+        return Ok(DEFAULT_CALLS_PER_SECOND);
+    }
+    number(value, 0.01).ok_or_else(|| "must be a number of calls a second from 0.01".into())
+}
+
+fn whole_from_one(value: &str) -> Result<usize, String> {
+    if value.trim().is_empty() {
+        return Ok(DEFAULT_MAX_CONTACTS);
+    }
+    value
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| "must be a whole number from 1".into())
+}
+
+fn number(value: &str, min: f64) -> Option<f64> {
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite() && *n >= min)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn settings(args: &[&str]) -> Result<Settings, SettingError> {
+        Settings::from_args(
+            ["--table-name", "contacts"]
+                .into_iter()
+                .chain(args.iter().copied()),
+        )
+    }
+
     #[test]
     fn defaults_and_overrides() {
-        let defaults = Settings::from_vars(|_| None).expect("defaults");
-        assert_eq!(defaults.queued_after, Duration::from_secs(3_600));
+        let defaults = settings(&[]).expect("defaults");
+        assert_eq!(defaults.queued_after(), Duration::from_secs(3_600));
+        assert_eq!(defaults.with_agent_after(), Duration::from_secs(3_600));
         assert_eq!(defaults.calls_per_second, 1.0);
-        assert_eq!(defaults.instance_arn, None);
-        let set = Settings::from_vars(|name| match name {
-            "RECONCILE_QUEUED_MINUTES" => Some("0.5".into()),
-            "RECONCILE_MAX_CONTACTS" => Some("7".into()),
-            "CONNECT_INSTANCE_ARN" => Some("arn:i".into()),
-            _ => None,
-        })
+        assert_eq!(defaults.max_contacts, 100);
+        assert_eq!(defaults.retention_days, 90);
+        assert_eq!(defaults.instance_arn(), None);
+        let set = settings(&[
+            "--queued-minutes",
+            "0.5",
+            "--max-contacts",
+            "7",
+            "--instance-arn",
+            "arn:i",
+            "--retention-days",
+            "7",
+        ])
         .expect("set");
-        assert_eq!(set.queued_after, Duration::from_secs(30));
+        assert_eq!(set.queued_after(), Duration::from_secs(30));
         assert_eq!(set.max_contacts, 7);
-        assert_eq!(set.instance_arn.as_deref(), Some("arn:i"));
-        let bad =
-            Settings::from_vars(|name| (name == "CONNECT_CALLS_PER_SECOND").then(|| "0".into()));
-        assert!(bad.is_err());
+        assert_eq!(set.retention_days, 7);
+        assert_eq!(set.instance_arn(), Some("arn:i"));
+        let empty = settings(&["--instance-arn=", "--max-contacts="]).expect("empty");
+        assert_eq!((empty.instance_arn(), empty.max_contacts), (None, 100));
+    }
+
+    #[test]
+    fn a_wrong_setting_is_refused_with_what_it_must_be() {
+        for (flag, bad) in [
+            ("--calls-per-second", "0"),
+            ("--max-contacts", "2.5"),
+            ("--max-contacts", "0"),
+            ("--queued-minutes", "-1"),
+            ("--retention-days", "1.5"),
+        ] {
+            let error = settings(&[&format!("{flag}={bad}")])
+                .expect_err(bad)
+                .to_string();
+            assert!(error.contains(bad), "{error}");
+            assert!(error.contains("must be"), "{error}");
+            assert!(!error.contains('\n'), "one line: {error}");
+        }
+    }
+
+    #[test]
+    fn the_table_is_required() {
+        assert!(Settings::from_args([]).is_err());
+        assert!(Settings::from_args(["--table-name", " "]).is_err());
     }
 }

@@ -7,11 +7,17 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant, SystemTime};
 
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use serde::Serialize;
+use serde_json::Value;
+
 use lambda_runtime::tracing::{self, Level};
 
+use connect_contact_state::budget::Budget;
 use connect_contact_state::dynamodb::DynamoDbStore;
 use connect_contact_state::view_reader;
 use contact_state_core::apply::{Target, apply};
+use contact_state_core::clock;
 use contact_state_core::outcome::{Outcome, Tally};
 use contact_state_core::recent::RecentItems;
 use contact_state_core::reconcile::{self, Verdict};
@@ -20,8 +26,23 @@ use contact_state_core::views::VIEWS;
 use crate::config::Settings;
 use crate::connect::{Answer, Connect};
 
-/// Time kept back at the end of a run: the summary line, and the answer to Lambda.
-pub const RESERVE: Duration = Duration::from_secs(1);
+/// A run's budget: 1 s kept back at the end for the summary line and the answer to Lambda; the
+/// template's 60 s timeout when Lambda gives no deadline (`cargo lambda invoke`, some emulators).
+pub const BUDGET: Budget = Budget {
+    reserve: Duration::from_secs(1),
+    timeout: Duration::from_secs(60),
+};
+
+/// What tells runs apart: the minute of a scheduled event's time (EventBridge's envelope); any
+/// other payload (a manual invoke) runs as of `now`.
+pub fn turn_of(payload: Value, now: SystemTime) -> u64 {
+    let scheduled = serde_json::from_value::<EventBridgeEvent>(payload)
+        .ok()
+        .and_then(|scheduled| scheduled.time)
+        .map(|time| time.timestamp());
+    let seconds = scheduled.unwrap_or_else(|| clock::epoch_seconds(now));
+    u64::try_from(seconds / 60).unwrap_or(0)
+}
 
 /// The table, as the run reads and writes it.
 pub struct Table<'a> {
@@ -31,8 +52,9 @@ pub struct Table<'a> {
     pub retention_days: u32,
 }
 
-/// What one run did: the counts of its summary line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What one run did: the counts of its summary line, and its answer to Lambda.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Summary {
     /// Entries of both views.
     pub listed: usize,
@@ -77,9 +99,9 @@ pub async fn due(
     let mut seen = HashSet::new();
     for view in VIEWS {
         let threshold = if view.index == VIEWS.queued.index {
-            settings.queued_after
+            settings.queued_after()
         } else {
-            settings.with_agent_after
+            settings.with_agent_after()
         };
         let listing = view_reader::read(table.client, table.name, &view, None, now, None).await?;
         for group in listing.groups {
@@ -116,7 +138,8 @@ pub fn window(due: usize, max: usize, turn: u64) -> impl Iterator<Item = usize> 
     (0..due.min(max)).map(move |i| (start + i) % due.max(1))
 }
 
-/// One run, until `deadline`. `turn` tells runs apart (the schedule's minute).
+/// One run, until `deadline` (the budget's end: the reserve is already kept back). `turn` tells
+/// runs apart ([`turn_of`]).
 pub async fn run(
     table: &Table<'_>,
     connect: &Connect,
@@ -146,7 +169,7 @@ pub async fn run(
         let Some(contact) = due.get(*index) else {
             continue;
         };
-        if let Some(arn) = settings.instance_arn.as_deref()
+        if let Some(arn) = settings.instance_arn()
             && arn != contact.instance_arn
         {
             summary.unknown += 1;
@@ -154,7 +177,7 @@ pub async fn run(
             continue;
         }
         // Stop while a whole look (the call, two writes) still fits before the deadline.
-        if Instant::now() + Connect::longest_call() + RESERVE > deadline {
+        if Instant::now() + Connect::longest_call() > deadline {
             summary.left += chosen.len() - done;
             break;
         }
@@ -176,9 +199,7 @@ pub async fn run(
                 continue;
             }
         };
-        let received_at = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |since| since.as_secs() as i64);
+        let received_at = clock::now_seconds();
         let mut outcomes = Vec::new();
         for event in reconcile::events(&says) {
             let mut tally = Tally::default();
@@ -278,6 +299,31 @@ mod tests {
             Some(instance)
         );
         assert_eq!(instance_of("arn:q"), None);
+    }
+
+    #[test]
+    fn a_scheduled_run_turns_on_its_events_minute_and_any_other_on_now() {
+        let scheduled = serde_json::json!({
+            "version": "0", "id": "1", "detail-type": "Scheduled Event", "source": "aws.events",
+            "account": "111122223333", "time": "2024-05-06T10:05:00Z", "region": "us-east-1",
+            "resources": [], "detail": {}
+        });
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000 * 60 + 59);
+        assert_eq!(turn_of(scheduled, now), 1_714_989_900 / 60);
+        assert_eq!(turn_of(serde_json::json!({}), now), 1_000_000);
+    }
+
+    #[test]
+    fn a_run_without_a_deadline_has_the_templates_timeout_less_the_reserve() {
+        let now = SystemTime::now();
+        assert_eq!(
+            BUDGET.left(SystemTime::UNIX_EPOCH, now),
+            Duration::from_secs(59)
+        );
+        assert_eq!(
+            BUDGET.left(now + Duration::from_secs(30), now),
+            Duration::from_secs(29)
+        );
     }
 
     #[test]

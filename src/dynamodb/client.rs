@@ -26,13 +26,8 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(1);
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// The DynamoDB client with this function's retry policy: the SDK's standard mode (retries
-/// throttling, 5xx, timeouts and broken connections; client-side retry quota so an outage does not
-/// multiply the load) with the attempts, backoff and timeouts above. The whole write is bounded by
-/// the invocation's deadline in the handler, not here.
-/// <https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html>
-/// A client of the table's DynamoDB; `regional` drops an endpoint URL the environment set empty
-/// (the SDK would panic on it) for the region's own.
+/// A client of the table's DynamoDB with the retry policy of [`config`]; `regional` drops an
+/// endpoint URL the environment set empty (the SDK would panic on it) for the region's own.
 pub fn client(sdk: &SdkConfig, regional: bool) -> Client {
     let mut config = config(sdk);
     if regional {
@@ -41,7 +36,11 @@ pub fn client(sdk: &SdkConfig, regional: bool) -> Client {
     Client::from_conf(config.build())
 }
 
-/// [`client`]'s configuration, open for additions (the tests add a request counter).
+/// [`client`]'s configuration, open for additions (the tests add a request counter): the SDK's
+/// standard retry mode (retries throttling, 5xx, timeouts and broken connections; client-side
+/// retry quota so an outage does not multiply the load) with the attempts, backoff and timeouts
+/// above. The whole write is bounded by the invocation's deadline in the handler, not here.
+/// <https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html>
 pub fn config(sdk: &SdkConfig) -> aws_sdk_dynamodb::config::Builder {
     aws_sdk_dynamodb::config::Builder::from(sdk)
         .retry_config(

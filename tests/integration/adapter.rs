@@ -279,7 +279,7 @@ async fn a_view_fix_sets_and_removes_view_attributes_pinned_to_state_and_places(
     assert_eq!(values[":_qPin"], n("7"));
 }
 
-/// Items written before the bookkeeping attributes were renamed (src/dynamodb/names.rs) are
+/// Items written before the bookkeeping attributes were renamed (core/src/bookkeeping.rs) are
 /// read by their former names, so contacts in progress during an upgrade keep their order.
 #[tokio::test]
 async fn a_rejected_write_hands_back_the_item_as_stored_under_current_or_former_names() {

@@ -444,7 +444,7 @@ async fn a_contact_is_listed_in_its_queue_while_queued_then_with_its_agent_then_
     );
 }
 
-/// Upgrading in place: an item written before the bookkeeping rename (src/dynamodb/names.rs)
+/// Upgrading in place: an item written before the bookkeeping rename (core/src/bookkeeping.rs)
 /// keeps its order against a late event, and loses its former names at the first write.
 #[tokio::test]
 async fn an_item_written_before_the_rename_keeps_its_order_and_sheds_the_former_names() {

@@ -19,12 +19,8 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 
 /// What the stand-in was asked, and how it answered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -52,8 +48,6 @@ pub struct ConnectStandIn {
 impl ConnectStandIn {
     /// Listens on a free loopback port.
     pub async fn start() -> std::io::Result<ConnectStandIn> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
-        let address = listener.local_addr()?;
         let shared = Arc::new(Shared {
             contacts: Mutex::new(HashMap::new()),
             throttle_every: AtomicU64::new(0),
@@ -62,18 +56,7 @@ impl ConnectStandIn {
             not_found: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
         });
-        let server = Arc::clone(&shared);
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let shared = Arc::clone(&server);
-                tokio::spawn(async move {
-                    let service = service_fn(move |request| answer(Arc::clone(&shared), request));
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        let address = loopback_http::serve(Arc::clone(&shared), answer).await?;
         Ok(ConnectStandIn { address, shared })
     }
 

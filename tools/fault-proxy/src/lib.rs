@@ -22,13 +22,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode, Uri};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use tokio::net::TcpListener;
+use hyper_util::rt::TokioExecutor;
 
 /// How often each fault happens, in percent of requests (they add up; the rest pass through).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -99,8 +96,6 @@ impl FaultProxy {
         let upstream: Uri = upstream
             .parse()
             .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?;
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
-        let address = listener.local_addr()?;
         let shared = Arc::new(Shared {
             upstream,
             client: Client::builder(TokioExecutor::new()).build_http(),
@@ -112,19 +107,7 @@ impl FaultProxy {
             lost_responses: AtomicU64::new(0),
             forwarded: AtomicU64::new(0),
         });
-        let server = Arc::clone(&shared);
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let shared = Arc::clone(&server);
-                tokio::spawn(async move {
-                    let service = service_fn(move |request| proxy(Arc::clone(&shared), request));
-                    // Closing connections is the point; the error is ours.
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        let address = loopback_http::serve(Arc::clone(&shared), proxy).await?;
         Ok(FaultProxy { address, shared })
     }
 

@@ -20,11 +20,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
 use tokio::process::{Child, Command};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
@@ -61,8 +57,6 @@ pub struct RuntimeApi {
 impl RuntimeApi {
     /// Listens on a free loopback port; `timeout` is the deadline given to each invocation.
     pub async fn start(timeout: Duration) -> std::io::Result<RuntimeApi> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
-        let address = listener.local_addr()?;
         let (submit, queue) = mpsc::channel(1024);
         let shared = Arc::new(Shared {
             submit,
@@ -73,19 +67,7 @@ impl RuntimeApi {
             timeout,
             first_poll: tokio::sync::watch::channel(None).0,
         });
-        let server = Arc::clone(&shared);
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let shared = Arc::clone(&server);
-                tokio::spawn(async move {
-                    let service = service_fn(move |request| route(Arc::clone(&shared), request));
-                    // A runtime that exits mid-connection is not our error to report.
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        let address = loopback_http::serve(Arc::clone(&shared), route).await?;
         Ok(RuntimeApi { address, shared })
     }
 
