@@ -26,6 +26,9 @@ AWS_DEFAULT_REGION=us-east-1 .local/venv/bin/python -m unittest discover -s infr
 say "the rule's pattern with EventBridge's matching (moto server)"
 AWS_DEFAULT_REGION=us-east-1 .local/venv/bin/python -m unittest discover -s infra/tests \
   -p 'test_pattern.py' -v 2>&1 | tee .local/run/pattern-test.log
+say "the docs' figures against the bench output they cite; the README's length"
+.local/venv/bin/python -m unittest discover -s infra/tests -p 'test_doc_figures.py' -v 2>&1 \
+  | tee .local/run/doc-figures-test.log
 say "cargo test (unit, property, DynamoDB Local, real binaries, faults, hostile input, logs, reconciler)"
 # The reconciler's tests run its binary, which is another package's: built first.
 cargo build --quiet -p contact-state-reconciler
@@ -53,7 +56,8 @@ fi
 {
   awk '/^test result:/ { passed += $4; failed += $6 } END { print passed + 0, failed + 0 }' \
     .local/run/cargo-test.log
-  for log in .local/run/template-test.log .local/run/pattern-test.log .local/run/redrive-test.log \
+  for log in .local/run/template-test.log .local/run/pattern-test.log .local/run/doc-figures-test.log \
+    .local/run/redrive-test.log \
     .local/run/deploy-test.log; do
     [ -f "$log" ] || continue
     awk '/^Ran [0-9]+ test/ { ran = $2 } /^FAILED/ { split($0, f, /[=,)]/); failed = f[2] + f[4] }

@@ -2,11 +2,12 @@
 //! contact in DynamoDB, whatever order, duplication and concurrency the stream delivers.
 //!
 //! - `event`, `facts`, `bookkeeping`, `ordering`, `plan`, `views`, `apply`, `recent`, `outcome`,
-//!   `store`, `reconcile`: the pure part, in `contact-state-core` (no AWS SDK), re-exported here;
+//!   `store`, `reconcile`, `clock`: the pure part, in `contact-state-core` (no AWS SDK),
+//!   re-exported here;
 //! - [`dynamodb`]: the store's DynamoDB adapter; [`handler`]: one invocation, end to end;
 //!   [`log_line`]: its log line; [`metrics`]: metrics for lines the log level drops;
-//!   [`logging`]: the log subscriber; [`config`]: settings; [`view_reader`]: reading the live
-//!   views (the `contact-views` command).
+//!   [`logging`]: the log subscriber; [`config`]: settings; [`budget`]: the deadline rule of
+//!   both functions; [`view_reader`]: reading the live views (the `contact-views` command).
 
 pub mod budget;
 pub mod config;
