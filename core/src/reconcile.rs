@@ -30,6 +30,10 @@ pub struct ConnectSays {
     /// `QueueInfo`: the queue's id and when the contact entered it.
     pub queue: Option<(String, Option<i64>)>,
     pub agent: Option<AgentSays>,
+    /// The place ARNs the table already lists the contact under (its views' entries). Connect
+    /// gives a queue or agent by id only; a listed ARN ending in that id is kept as it is, so an
+    /// agent's own queue (`…/queue/agent/<id>`) keeps its true ARN.
+    pub listed_arns: Vec<String>,
 }
 
 /// `AgentInfo`.
@@ -45,9 +49,18 @@ pub struct AgentSays {
 
 /// The events Connect's answer stands for, oldest first: a DISCONNECTED of the
 /// `DisconnectTimestamp`, and a COMPLETED of the `AfterContactWorkEndTimestamp` (with the
-/// after-contact-work facts). None while the contact is in progress: nothing to heal.
+/// after-contact-work facts). While the contact is in progress, a CONNECTED_TO_AGENT of the
+/// `ConnectedToAgentTimestamp` if an agent has it (a lost one leaves the caller listed as
+/// waiting), else nothing. (Once disconnected, the DISCONNECTED carries the agent as its place:
+/// a CONNECTED_TO_AGENT as well would only cost a rejected write.)
 pub fn events(says: &ConnectSays) -> Vec<ContactEvent> {
-    let Some(disconnected) = says.disconnect_timestamp.filter(|at| *at > 0) else {
+    let disconnected = says.disconnect_timestamp.filter(|at| *at > 0);
+    let connected_to_agent = says
+        .agent
+        .as_ref()
+        .and_then(|agent| agent.connected_to_agent_timestamp)
+        .filter(|at| *at > 0);
+    let Some(first) = disconnected.or(connected_to_agent) else {
         return Vec::new();
     };
     let mut facts = Facts::default();
@@ -57,17 +70,17 @@ pub fn events(says: &ConnectSays) -> Vec<ContactEvent> {
         }
     }
     facts.set("instanceArn", says.instance_arn.clone());
-    if let Some(at) = iso(Some(disconnected)) {
+    if let Some(at) = iso(disconnected) {
         facts.set("disconnectTimestamp", at);
     }
     let places = Places {
         queue: says.queue.as_ref().map(|(id, since)| PlaceSeen {
-            arn: format!("{}/queue/{id}", says.instance_arn),
+            arn: place_arn(says, "queue", id),
             since: iso(*since),
             details: vec![None; PLACES.queue.details.len()],
         }),
         agent: says.agent.as_ref().map(|agent| PlaceSeen {
-            arn: format!("{}/agent/{}", says.instance_arn, agent.id),
+            arn: place_arn(says, "agent", &agent.id),
             since: iso(agent.connected_to_agent_timestamp),
             details: vec![None; PLACES.agent.details.len()],
         }),
@@ -82,6 +95,9 @@ pub fn events(says: &ConnectSays) -> Vec<ContactEvent> {
         routing: None,
         tags: None,
         damaged: Vec::new(),
+    };
+    let Some(disconnected) = disconnected else {
+        return vec![event(Lifecycle::ConnectedToAgent, first, facts)];
     };
     let mut events = vec![event(Lifecycle::Disconnected, disconnected, facts.clone())];
     let ended = says.agent.as_ref().and_then(|agent| {
@@ -104,6 +120,22 @@ pub fn events(says: &ConnectSays) -> Vec<ContactEvent> {
         events.push(event(Lifecycle::Completed, end, facts));
     }
     events
+}
+
+/// The ARN of the contact's `kind` (`queue`, `agent`) of id `id`: the listed one that ends in
+/// it, else the instance's ARN of that id.
+fn place_arn(says: &ConnectSays, kind: &str, id: &str) -> String {
+    let suffix = format!("/{id}");
+    // An agent's own queue (`…/queue/agent/<id>`) is a queue, not the agent.
+    let of_kind = |arn: &str| match kind {
+        "agent" => arn.contains("/agent/") && !arn.contains("/queue/"),
+        _ => arn.contains(&format!("/{kind}/")),
+    };
+    says.listed_arns
+        .iter()
+        .find(|arn| arn.ends_with(&suffix) && of_kind(arn))
+        .cloned()
+        .unwrap_or_else(|| format!("{}/{kind}/{id}", says.instance_arn))
 }
 
 /// What a look at one contact came to: the reconciler's log line says it, its metrics count it.
@@ -269,6 +301,48 @@ mod tests {
         assert_eq!(completed.facts.get(AFTER_CONTACT_WORK_DURATION), Some("30"));
         let agent = completed.places.agent.expect("the agent");
         assert_eq!(agent.arn, format!("{INSTANCE}/agent/a-1"));
+    }
+
+    #[test]
+    fn an_agent_connected_to_a_contact_in_progress_is_a_connected_to_agent_of_that_time() {
+        let says = ConnectSays {
+            disconnect_timestamp: None,
+            ..disconnected_with_agent(None)
+        };
+        let [event] = events(&says).try_into().expect("one event");
+        assert_eq!(
+            event.event_type,
+            EventType::Lifecycle(Lifecycle::ConnectedToAgent)
+        );
+        assert_eq!(event.time, Some(1_714_989_620));
+        assert_eq!(event.facts.get("disconnectTimestamp"), None);
+        let agent = event.places.agent.expect("the agent");
+        assert_eq!(agent.since.as_deref(), Some("2024-05-06T10:00:20.000Z"));
+    }
+
+    #[test]
+    fn a_listed_arn_ending_in_connects_id_is_kept_so_an_agent_queue_keeps_its_true_arn() {
+        let agent_queue = format!("{INSTANCE}/queue/agent/a-1");
+        let says = ConnectSays {
+            queue: Some(("a-1".into(), Some(T))),
+            listed_arns: vec![agent_queue.clone(), format!("{INSTANCE}/agent/a-1")],
+            ..disconnected_with_agent(None)
+        };
+        let [event] = events(&says).try_into().expect("one event");
+        assert_eq!(event.places.queue.expect("queue").arn, agent_queue);
+        assert_eq!(
+            event.places.agent.expect("agent").arn,
+            format!("{INSTANCE}/agent/a-1")
+        );
+        let unlisted = ConnectSays {
+            listed_arns: Vec::new(),
+            ..says
+        };
+        let [event] = events(&unlisted).try_into().expect("one event");
+        assert_eq!(
+            event.places.queue.expect("queue").arn,
+            format!("{INSTANCE}/queue/a-1")
+        );
     }
 
     #[test]

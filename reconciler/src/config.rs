@@ -11,8 +11,11 @@ use connect_contact_state::config::{ConfigError, DEFAULT_RETENTION_DAYS, retenti
 /// and Region, shared with every other caller of that part of the API: one a second leaves
 /// half of it to them. <https://docs.aws.amazon.com/connect/latest/adminguide/amazon-connect-service-limits.html>
 pub const DEFAULT_CALLS_PER_SECOND: f64 = 1.0;
-/// Contacts looked at in one run, at most.
-pub const DEFAULT_MAX_CONTACTS: usize = 100;
+/// Contacts described in one run, at most: what fits in the template's 60 s timeout at one call
+/// a second (`run::calls_per_run`), so the default is reachable.
+pub const DEFAULT_MAX_CONTACTS: usize = 50;
+/// Minutes between runs (the template's schedule): how far back each run's search looks.
+pub const DEFAULT_EVERY_MINUTES: f64 = 5.0;
 /// Listed this long before Connect is asked (README explains the defaults).
 pub const DEFAULT_QUEUED_MINUTES: f64 = 60.0;
 pub const DEFAULT_WITH_AGENT_MINUTES: f64 = 60.0;
@@ -45,6 +48,10 @@ pub struct Settings {
         default_value_t = DEFAULT_WITH_AGENT_MINUTES,
         value_parser = |v: &str| minutes(v, DEFAULT_WITH_AGENT_MINUTES))]
     with_agent_minutes: f64,
+    #[arg(long, env = "RECONCILE_EVERY_MINUTES", value_name = "RECONCILE_EVERY_MINUTES",
+        default_value_t = DEFAULT_EVERY_MINUTES,
+        value_parser = |v: &str| minutes(v, DEFAULT_EVERY_MINUTES))]
+    every_minutes: f64,
     #[arg(long, env = "CONNECT_CALLS_PER_SECOND", value_name = "CONNECT_CALLS_PER_SECOND",
         default_value_t = DEFAULT_CALLS_PER_SECOND, value_parser = calls_per_second)]
     pub calls_per_second: f64,
@@ -92,6 +99,11 @@ impl Settings {
 
     pub fn with_agent_after(&self) -> Duration {
         Duration::from_secs_f64(self.with_agent_minutes * 60.0)
+    }
+
+    /// Time between scheduled runs.
+    pub fn every(&self) -> Duration {
+        Duration::from_secs_f64(self.every_minutes * 60.0)
     }
 }
 
@@ -155,7 +167,8 @@ mod tests {
         assert_eq!(defaults.queued_after(), Duration::from_secs(3_600));
         assert_eq!(defaults.with_agent_after(), Duration::from_secs(3_600));
         assert_eq!(defaults.calls_per_second, 1.0);
-        assert_eq!(defaults.max_contacts, 100);
+        assert_eq!(defaults.max_contacts, 50);
+        assert_eq!(defaults.every(), Duration::from_secs(300));
         assert_eq!(defaults.retention_days, 90);
         assert_eq!(defaults.instance_arn(), None);
         let set = settings(&[
@@ -174,7 +187,7 @@ mod tests {
         assert_eq!(set.retention_days, 7);
         assert_eq!(set.instance_arn(), Some("arn:i"));
         let empty = settings(&["--instance-arn=", "--max-contacts="]).expect("empty");
-        assert_eq!((empty.instance_arn(), empty.max_contacts), (None, 100));
+        assert_eq!((empty.instance_arn(), empty.max_contacts), (None, 50));
     }
 
     #[test]

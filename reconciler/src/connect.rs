@@ -1,8 +1,10 @@
-//! The Connect adapter: one `DescribeContact`, the SDK's client, its answer as the core's
-//! [`ConnectSays`]. The only module that knows the Connect SDK.
-//! <https://docs.aws.amazon.com/connect/latest/APIReference/API_DescribeContact.html>
+//! The Connect adapter: `DescribeContact` of one contact and `SearchContacts` of the recent
+//! disconnects, the SDK's client, its answers as the core's [`ConnectSays`]. The only module
+//! that knows the Connect SDK.
+//! <https://docs.aws.amazon.com/connect/latest/APIReference/API_DescribeContact.html>,
+//! <https://docs.aws.amazon.com/connect/latest/APIReference/API_SearchContacts.html>
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use aws_config::SdkConfig;
 use aws_sdk_connect::Client;
@@ -11,15 +13,21 @@ use aws_sdk_connect::config::timeout::TimeoutConfig;
 use aws_sdk_connect::error::{DisplayErrorContext, SdkError};
 use aws_sdk_connect::operation::describe_contact::DescribeContactError;
 use aws_sdk_connect::primitives::DateTime;
-use aws_sdk_connect::types::Contact;
+use aws_sdk_connect::types::{
+    Contact, ContactSearchSummary, SearchContactsTimeRange, SearchContactsTimeRangeType,
+};
 
 use contact_state_core::reconcile::{self, AgentSays, ConnectSays};
 
 /// Attempts per call: Connect answers a call over its quota with 429 `TooManyRequestsException`,
 /// which the SDK's standard retry backs off from and tries again.
-pub const MAX_ATTEMPTS: u32 = 4;
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+pub const MAX_ATTEMPTS: u32 = 3;
+const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1_500);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// The whole of one call, its retries and backoffs included: what a run's deadline counts on.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(4);
+/// Contacts a `SearchContacts` page holds at most (the API's `MaxResults` limit).
+pub const SEARCH_PAGE: i32 = 100;
 
 /// What Connect answered about a contact.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +38,7 @@ pub enum Answer {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("DescribeContact failed: {0}")]
+#[error("{0}")]
 pub struct ConnectError(pub String);
 
 pub struct Connect {
@@ -46,6 +54,7 @@ impl Connect {
                 TimeoutConfig::builder()
                     .connect_timeout(CONNECT_TIMEOUT)
                     .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                    .operation_timeout(OPERATION_TIMEOUT)
                     .build(),
             )
             .build();
@@ -54,22 +63,16 @@ impl Connect {
         }
     }
 
-    /// The worst a call can take: every attempt timing out, with backoffs between.
-    pub fn longest_call() -> Duration {
-        (ATTEMPT_TIMEOUT + Duration::from_secs(1)) * MAX_ATTEMPTS
-    }
-
     /// Connect's answer about `contact_id` of the instance `instance_arn`.
     pub async fn describe(
         &self,
         instance_arn: &str,
         contact_id: &str,
     ) -> Result<Answer, ConnectError> {
-        let instance_id = instance_arn.rsplit('/').next().unwrap_or(instance_arn);
         let answer = self
             .client
             .describe_contact()
-            .instance_id(instance_id)
+            .instance_id(instance_id(instance_arn))
             .contact_id(contact_id)
             .send()
             .await;
@@ -85,9 +88,50 @@ impl Connect {
             {
                 Ok(Answer::Unknown)
             }
-            Err(error) => Err(ConnectError(DisplayErrorContext(&error).to_string())),
+            Err(error) => Err(ConnectError(format!(
+                "DescribeContact: {}",
+                DisplayErrorContext(&error)
+            ))),
         }
     }
+
+    /// One page of the contacts of `instance_arn` that disconnected between `from` and `to`
+    /// (`TimeRange.Type = DISCONNECT_TIMESTAMP`), and the token of the next page if there is one.
+    pub async fn disconnected(
+        &self,
+        instance_arn: &str,
+        (from, to): (SystemTime, SystemTime),
+        next_token: Option<String>,
+    ) -> Result<(Vec<ConnectSays>, Option<String>), ConnectError> {
+        let failed = |message: String| ConnectError(format!("SearchContacts: {message}"));
+        let range = SearchContactsTimeRange::builder()
+            .r#type(SearchContactsTimeRangeType::DisconnectTimestamp)
+            .start_time(DateTime::from(from))
+            .end_time(DateTime::from(to))
+            .build()
+            .map_err(|error| failed(error.to_string()))?;
+        let page = self
+            .client
+            .search_contacts()
+            .instance_id(instance_id(instance_arn))
+            .time_range(range)
+            .max_results(SEARCH_PAGE)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|error| failed(DisplayErrorContext(&error).to_string()))?;
+        let contacts = page
+            .contacts()
+            .iter()
+            .filter_map(|summary| summary_says(instance_arn, summary))
+            .collect();
+        Ok((contacts, page.next_token().map(str::to_owned)))
+    }
+}
+
+/// The instance id an instance ARN ends with (the APIs take the id).
+fn instance_id(instance_arn: &str) -> &str {
+    instance_arn.rsplit('/').next().unwrap_or(instance_arn)
 }
 
 /// Epoch milliseconds, rounded: Connect sends timestamps as epoch seconds with a fraction, which
@@ -168,6 +212,7 @@ fn says(instance_arn: &str, contact_id: &str, contact: &Contact) -> ConnectSays 
         instance_arn: instance_arn.to_owned(),
         facts,
         disconnect_timestamp: millis(contact.disconnect_timestamp()),
+        listed_arns: Vec::new(),
         queue: contact
             .queue_info()
             .and_then(|queue| Some((queue.id()?.to_owned(), millis(queue.enqueue_timestamp())))),
@@ -185,4 +230,52 @@ fn says(instance_arn: &str, contact_id: &str, contact: &Contact) -> ConnectSays 
             })
         }),
     }
+}
+
+/// A `ContactSearchSummary` as the core reads it: fewer facts than `DescribeContact` gives, and
+/// no after-contact work (the run describes a contact that had an agent). Nothing without an id.
+fn summary_says(instance_arn: &str, summary: &ContactSearchSummary) -> Option<ConnectSays> {
+    let text = |value: Option<&str>| value.map(str::to_owned);
+    let facts = [
+        ("channel", summary.channel().map(|c| c.as_str().to_owned())),
+        (
+            "initiationMethod",
+            summary.initiation_method().map(|m| m.as_str().to_owned()),
+        ),
+        ("initialContactId", text(summary.initial_contact_id())),
+        ("previousContactId", text(summary.previous_contact_id())),
+        (
+            "initiationTimestamp",
+            reconcile::iso(millis(summary.initiation_timestamp())),
+        ),
+        (
+            "channelSubtype",
+            text(
+                summary
+                    .segment_attributes()
+                    .and_then(|attributes| attributes.get("connect:Subtype"))
+                    .and_then(|subtype| subtype.value_string()),
+            ),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(attribute, value)| Some((attribute, value?)))
+    .collect();
+    Some(ConnectSays {
+        contact_id: summary.id()?.to_owned(),
+        instance_arn: instance_arn.to_owned(),
+        facts,
+        disconnect_timestamp: millis(summary.disconnect_timestamp()),
+        queue: summary
+            .queue_info()
+            .and_then(|queue| Some((queue.id()?.to_owned(), millis(queue.enqueue_timestamp())))),
+        agent: summary.agent_info().and_then(|agent| {
+            Some(AgentSays {
+                id: agent.id()?.to_owned(),
+                connected_to_agent_timestamp: millis(agent.connected_to_agent_timestamp()),
+                ..AgentSays::default()
+            })
+        }),
+        listed_arns: Vec::new(),
+    })
 }

@@ -1,3 +1,4 @@
+use std::sync::Mutex;
 use std::time::{Instant, SystemTime};
 
 use aws_config::BehaviorVersion;
@@ -5,7 +6,8 @@ use connect_contact_state::dynamodb::{self, DynamoDbStore};
 use connect_contact_state::logging;
 use contact_state_reconciler::config::Settings;
 use contact_state_reconciler::connect::Connect;
-use contact_state_reconciler::run::{BUDGET, Table, run, turn_of};
+use contact_state_reconciler::rotation::Rotation;
+use contact_state_reconciler::run::{BUDGET, Table, run, scheduled_at};
 use lambda_runtime::{Error, LambdaEvent, service_fn, tracing};
 use serde_json::Value;
 
@@ -26,25 +28,20 @@ async fn main() -> Result<(), Error> {
         store: &store,
         retention_days: settings.retention_days,
     };
+    let rotation = Mutex::new(Rotation::default());
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        let (table, connect, settings) = (&table, &connect, &settings);
+        let (table, connect, settings, rotation) = (&table, &connect, &settings, &rotation);
         async move {
             let now = SystemTime::now();
             let deadline = Instant::now() + BUDGET.left(event.context.deadline(), now);
-            let summary = run(
-                table,
-                connect,
-                settings,
-                deadline,
-                turn_of(event.payload, now),
-            )
-            .await?;
+            let scheduled = scheduled_at(event.payload, now);
+            let summary = run(table, connect, settings, rotation, deadline, scheduled).await?;
             // A contact that failed stays listed and is asked again next run; the run's error
             // makes it show in the function's Errors metric and alarm.
             if summary.failed > 0 {
                 return Err(Error::from(format!(
-                    "{} of {} contacts looked at failed (their lines say why)",
-                    summary.failed, summary.connect_calls
+                    "{} Connect calls or looks failed (their lines say why)",
+                    summary.failed
                 )));
             }
             Ok::<_, Error>(summary)

@@ -1,15 +1,20 @@
-//! One run of the reconciler: list the views' entries, choose those listed longer than their
-//! view's threshold, ask Connect about each (paced under its quota), apply what it says through
-//! the core's rules and the table's conditional writes, and log one line per contact looked at
-//! plus one for the run. Bounded by `max_contacts` and by the invocation's deadline; whatever a
-//! run leaves, the next one lists again.
+//! One run of the reconciler: list the views' entries; first search Connect for the contacts
+//! that disconnected since a little before the previous run (`SearchContacts`), and heal at once
+//! every listed one it shows, whatever its age; then ask Connect (`DescribeContact`) about the
+//! entries listed longer than their view's threshold, least recently asked first
+//! ([`Rotation`]); apply what Connect says through the core's rules and the table's conditional
+//! writes, and log one line per contact looked at plus one for the run. Every call is paced
+//! under Connect's quota, and a look (the call and its writes) starts only while it fits before
+//! the deadline; whatever a run leaves, the next one lists again.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde::Serialize;
 use serde_json::Value;
+use tokio::time::Interval;
 
 use lambda_runtime::tracing::{self, Level};
 
@@ -20,11 +25,12 @@ use contact_state_core::apply::{Target, apply};
 use contact_state_core::clock;
 use contact_state_core::outcome::{Outcome, Tally};
 use contact_state_core::recent::RecentItems;
-use contact_state_core::reconcile::{self, Verdict};
+use contact_state_core::reconcile::{self, ConnectSays, Verdict};
 use contact_state_core::views::VIEWS;
 
 use crate::config::Settings;
-use crate::connect::{Answer, Connect};
+use crate::connect::{Answer, Connect, OPERATION_TIMEOUT};
+use crate::rotation::Rotation;
 
 /// A run's budget: 1 s kept back at the end for the summary line and the answer to Lambda; the
 /// template's 60 s timeout when Lambda gives no deadline (`cargo lambda invoke`, some emulators).
@@ -33,15 +39,55 @@ pub const BUDGET: Budget = Budget {
     timeout: Duration::from_secs(60),
 };
 
-/// What tells runs apart: the minute of a scheduled event's time (EventBridge's envelope); any
-/// other payload (a manual invoke) runs as of `now`.
-pub fn turn_of(payload: Value, now: SystemTime) -> u64 {
-    let scheduled = serde_json::from_value::<EventBridgeEvent>(payload)
+/// The most one look may take: Connect's call (its retries included) and the writes of what it
+/// says (milliseconds each, seconds with DynamoDB's retries). A look that would end past the
+/// deadline is not started; one that overruns this is abandoned and counted failed (its
+/// conditional writes are safe to repeat next run).
+pub const LOOK_TIMEOUT: Duration = Duration::from_secs(6);
+
+/// How far before the previous run the search looks again: Connect's API is eventually
+/// consistent ("typically less than a few seconds … in some cases … several minutes",
+/// <https://docs.aws.amazon.com/connect/latest/APIReference/eventual-consistency.html>), so a
+/// contact that disconnected just before the previous run may only show now.
+pub const SEARCH_OVERLAP: Duration = Duration::from_secs(10 * 60);
+/// How recent a disconnect the search leaves to the stream: its DISCONNECTED is normally
+/// seconds behind, and healing it first would count as a loss what only was in flight.
+pub const SEARCH_GRACE: Duration = Duration::from_secs(60);
+/// `SearchContacts` pages one run reads per instance at most (100 contacts a page): far more
+/// than a 20-minute window holds in a center of 10,000 contacts a day (~140).
+pub const SEARCH_PAGES_MAX: usize = 20;
+
+/// The scheduled time of the run (EventBridge's envelope `time`); any other payload (a manual
+/// invoke) runs as of `now`. The search's window starts from it.
+pub fn scheduled_at(payload: Value, now: SystemTime) -> SystemTime {
+    serde_json::from_value::<EventBridgeEvent>(payload)
         .ok()
         .and_then(|scheduled| scheduled.time)
-        .map(|time| time.timestamp());
-    let seconds = scheduled.unwrap_or_else(|| clock::epoch_seconds(now));
-    u64::try_from(seconds / 60).unwrap_or(0)
+        .map(SystemTime::from)
+        .filter(|at| *at <= now)
+        .unwrap_or(now)
+}
+
+/// The disconnects a run searches: from a little before the previous run (`every` before this
+/// one's schedule, less the overlap) to a little before now (the grace).
+pub fn search_window(
+    scheduled: SystemTime,
+    every: Duration,
+    now: SystemTime,
+) -> (SystemTime, SystemTime) {
+    let to = now - SEARCH_GRACE;
+    let from = scheduled - every - SEARCH_OVERLAP;
+    (from.min(to), to)
+}
+
+/// Looks that fit in `left` at `calls_per_second`: the first starts at once, each next one a
+/// pacing interval later, and the last must end (at worst [`LOOK_TIMEOUT`] after it starts)
+/// before the deadline.
+pub fn calls_per_run(left: Duration, calls_per_second: f64) -> usize {
+    let Some(room) = left.checked_sub(LOOK_TIMEOUT) else {
+        return 0;
+    };
+    (room.as_secs_f64() * calls_per_second).floor() as usize + 1
 }
 
 /// The table, as the run reads and writes it.
@@ -56,10 +102,15 @@ pub struct Table<'a> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
-    /// Entries of both views.
+    /// Contacts listed in the views.
     pub listed: usize,
-    /// Listed longer than their view's threshold.
+    /// Listed contacts Connect's search shows disconnected: healed at once, whatever their age.
+    pub disconnected: usize,
+    /// Listed longer than their view's threshold (and not among the disconnected).
     pub due: usize,
+    /// `SearchContacts` pages read.
+    pub searches: usize,
+    /// `DescribeContact` calls.
     pub connect_calls: usize,
     pub healed: usize,
     pub live: usize,
@@ -70,11 +121,14 @@ pub struct Summary {
     pub left: usize,
 }
 
-/// A view entry listed longer than its threshold.
+/// A contact the views list.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Due {
+pub struct Listed {
     pub contact_id: String,
+    /// The view it was first seen in (`queued`, `withAgent`).
     pub view: &'static str,
+    /// The queue and agent ARNs it is listed under.
+    pub arns: Vec<String>,
     /// From the entry's queue or agent ARN (`…:instance/<id>/queue/<id>`).
     pub instance_arn: String,
     pub listed_for: Duration,
@@ -88,116 +142,202 @@ pub fn instance_of(place_arn: &str) -> Option<&str> {
     place_arn.get(..end)
 }
 
-/// The entries of both views listed longer than their thresholds, oldest first, each once.
-pub async fn due(
+/// Every contact of both views, each once (listed the longest of its entries), and the
+/// number of entries.
+pub async fn listed(
     table: &Table<'_>,
-    settings: &Settings,
     now: SystemTime,
-) -> Result<(usize, Vec<Due>), view_reader::ReadError> {
-    let mut listed = 0;
-    let mut due = Vec::new();
-    let mut seen = HashSet::new();
+) -> Result<(usize, Vec<Listed>), view_reader::ReadError> {
+    let mut entries = 0;
+    let mut by_id: HashMap<String, Listed> = HashMap::new();
     for view in VIEWS {
-        let threshold = if view.index == VIEWS.queued.index {
-            settings.queued_after()
-        } else {
-            settings.with_agent_after()
-        };
         let listing = view_reader::read(table.client, table.name, &view, None, now, None).await?;
         for group in listing.groups {
-            listed += group.entries.len();
+            entries += group.entries.len();
             let Some(instance_arn) = instance_of(&group.arn) else {
                 continue;
             };
             for entry in group.entries {
                 let listed_for = Duration::from_secs(entry.age_seconds);
-                if listed_for >= threshold && seen.insert(entry.contact_id.clone()) {
-                    due.push(Due {
+                let contact = by_id
+                    .entry(entry.contact_id.clone())
+                    .or_insert_with(|| Listed {
                         contact_id: entry.contact_id,
                         view: view.index,
+                        arns: Vec::new(),
                         instance_arn: instance_arn.to_owned(),
                         listed_for,
                     });
-                }
+                contact.arns.push(group.arn.clone());
+                contact.listed_for = contact.listed_for.max(listed_for);
             }
         }
     }
-    due.sort_by_key(|due| std::cmp::Reverse(due.listed_for));
-    Ok((listed, due))
+    let mut listed: Vec<Listed> = by_id.into_values().collect();
+    listed.sort_by(|a, b| a.contact_id.cmp(&b.contact_id));
+    Ok((entries, listed))
 }
 
-/// Which `max` of `due` this run looks at: a window that moves on by `max` every `turn`, so
-/// that when more are due than one run can ask about, the next runs ask about the others (those
-/// Connect says are live stay listed, and would otherwise fill every run).
-pub fn window(due: usize, max: usize, turn: u64) -> impl Iterator<Item = usize> {
-    let start = if due > max {
-        (turn as usize).wrapping_mul(max) % due
+/// Whether `contact` is listed longer than its view's threshold.
+fn is_due(contact: &Listed, settings: &Settings) -> bool {
+    let threshold = if contact.view == VIEWS.queued.index {
+        settings.queued_after()
     } else {
-        0
+        settings.with_agent_after()
     };
-    (0..due.min(max)).map(move |i| (start + i) % due.max(1))
+    contact.listed_for >= threshold
 }
 
-/// One run, until `deadline` (the budget's end: the reserve is already kept back). `turn` tells
-/// runs apart ([`turn_of`]).
-pub async fn run(
-    table: &Table<'_>,
-    connect: &Connect,
-    settings: &Settings,
+/// One run's calls and writes, until its deadline.
+struct Run<'a> {
+    table: &'a Table<'a>,
+    connect: &'a Connect,
+    settings: &'a Settings,
+    recent: RecentItems,
+    pace: Interval,
     deadline: Instant,
-    turn: u64,
-) -> Result<Summary, view_reader::ReadError> {
-    let now = SystemTime::now();
-    let (listed, due) = due(table, settings, now).await?;
-    let mut summary = Summary {
-        listed,
-        due: due.len(),
-        ..Summary::default()
-    };
-    let recent = RecentItems::default();
-    let target = Target {
-        store: table.store,
-        recent: &recent,
-        retention_days: table.retention_days,
-        views: true,
-    };
-    let mut pace = tokio::time::interval(Duration::from_secs_f64(1.0 / settings.calls_per_second));
-    pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let chosen: Vec<usize> = window(due.len(), settings.max_contacts, turn).collect();
-    summary.left = due.len() - chosen.len();
-    for (done, index) in chosen.iter().enumerate() {
-        let Some(contact) = due.get(*index) else {
-            continue;
+    summary: Summary,
+}
+
+/// How Connect's answer about a contact is had.
+enum Ask {
+    /// `DescribeContact`.
+    Describe,
+    /// What the search said (a contact without agent: nothing more to ask).
+    Said(Box<ConnectSays>),
+}
+
+impl Run<'_> {
+    /// Waits for the next call's turn (Connect's quota), and says whether a whole look still
+    /// fits before the deadline after it.
+    async fn turn(&mut self) -> bool {
+        self.pace.tick().await;
+        Instant::now() + LOOK_TIMEOUT <= self.deadline
+    }
+
+    /// The listed contacts the search shows disconnected, of every instance listed.
+    async fn search(
+        &mut self,
+        listed: &[Listed],
+        window: (SystemTime, SystemTime),
+    ) -> Vec<(usize, ConnectSays)> {
+        let by_id: HashMap<&str, usize> = listed
+            .iter()
+            .enumerate()
+            .map(|(i, contact)| (contact.contact_id.as_str(), i))
+            .collect();
+        let instances: BTreeSet<&str> = listed
+            .iter()
+            .map(|contact| contact.instance_arn.as_str())
+            .filter(|arn| self.settings.instance_arn().is_none_or(|only| only == *arn))
+            .collect();
+        let mut found = Vec::new();
+        for instance in instances {
+            let mut token = None;
+            for _ in 0..SEARCH_PAGES_MAX {
+                if !self.turn().await {
+                    return found;
+                }
+                self.summary.searches += 1;
+                let page = tokio::time::timeout(
+                    OPERATION_TIMEOUT,
+                    self.connect.disconnected(instance, window, token.take()),
+                )
+                .await;
+                let (contacts, next) = match page {
+                    Ok(Ok(page)) => page,
+                    Ok(Err(error)) => {
+                        self.search_failed(instance, &error.to_string());
+                        break;
+                    }
+                    Err(_) => {
+                        self.search_failed(instance, "SearchContacts: timed out");
+                        break;
+                    }
+                };
+                found.extend(contacts.into_iter().filter_map(|says| {
+                    let index = *by_id.get(says.contact_id.as_str())?;
+                    let contact = listed.get(index)?;
+                    (contact.instance_arn == instance).then_some((index, says))
+                }));
+                match next {
+                    Some(next) => token = Some(next),
+                    None => break,
+                }
+            }
+        }
+        found
+    }
+
+    fn search_failed(&mut self, instance: &str, error: &str) {
+        self.summary.failed += 1;
+        tracing::event!(
+            Level::WARN,
+            reconcile = "search",
+            instanceArn = instance,
+            outcome = "failed",
+            error = error,
+        );
+    }
+
+    /// One look at `contact`: Connect's answer (asked, or as the search said), applied.
+    async fn look(&mut self, contact: &Listed, ask: Ask, via: &'static str) {
+        let looked = tokio::time::timeout(LOOK_TIMEOUT, self.answer_and_apply(contact, ask)).await;
+        let verdict = match looked {
+            Ok(Ok(Some(verdict))) => verdict,
+            Ok(Ok(None)) => {
+                self.summary.unknown += 1;
+                log(contact, &Verdict::Unknown, via, Some("not found"));
+                return;
+            }
+            Ok(Err(error)) => {
+                self.summary.failed += 1;
+                failed(contact, via, &error);
+                return;
+            }
+            Err(_) => {
+                self.summary.failed += 1;
+                failed(contact, via, "the look timed out");
+                return;
+            }
         };
-        if let Some(arn) = settings.instance_arn()
-            && arn != contact.instance_arn
-        {
-            summary.unknown += 1;
-            log(contact, &Verdict::Unknown, Some("another instance"));
-            continue;
+        match verdict {
+            Verdict::Healed { .. } => self.summary.healed += 1,
+            Verdict::Live => self.summary.live += 1,
+            Verdict::Current => self.summary.current += 1,
+            Verdict::Unknown => self.summary.unknown += 1,
         }
-        // Stop while a whole look (the call, two writes) still fits before the deadline.
-        if Instant::now() + Connect::longest_call() > deadline {
-            summary.left += chosen.len() - done;
-            break;
-        }
-        pace.tick().await;
-        summary.connect_calls += 1;
-        let says = match connect
-            .describe(&contact.instance_arn, &contact.contact_id)
-            .await
-        {
-            Ok(Answer::Known(says)) => says,
-            Ok(Answer::Unknown) => {
-                summary.unknown += 1;
-                log(contact, &Verdict::Unknown, Some("not found"));
-                continue;
+        log(contact, &verdict, via, None);
+    }
+
+    /// Connect's answer about `contact`, applied: its verdict, or `None` when Connect does not
+    /// know the contact.
+    async fn answer_and_apply(
+        &mut self,
+        contact: &Listed,
+        ask: Ask,
+    ) -> Result<Option<Verdict>, String> {
+        let mut says = match ask {
+            Ask::Said(says) => says,
+            Ask::Describe => {
+                self.summary.connect_calls += 1;
+                match self
+                    .connect
+                    .describe(&contact.instance_arn, &contact.contact_id)
+                    .await
+                    .map_err(|error| error.to_string())?
+                {
+                    Answer::Known(says) => says,
+                    Answer::Unknown => return Ok(None),
+                }
             }
-            Err(error) => {
-                summary.failed += 1;
-                failed(contact, &error.to_string());
-                continue;
-            }
+        };
+        says.listed_arns.clone_from(&contact.arns);
+        let target = Target {
+            store: self.table.store,
+            recent: &self.recent,
+            retention_days: self.table.retention_days,
+            views: true,
         };
         let received_at = clock::now_seconds();
         let mut outcomes = Vec::new();
@@ -206,24 +346,125 @@ pub async fn run(
             outcomes.push(apply(&target, &event, received_at, &mut tally).await);
         }
         if let Some(Outcome::Failed(failure)) = outcomes.iter().find(|o| o.is_error()) {
-            summary.failed += 1;
-            failed(contact, &failure.to_string());
+            return Err(failure.to_string());
+        }
+        Ok(Some(Verdict::of(&says, &outcomes)))
+    }
+}
+
+/// One run, until `deadline` (the budget's end: the reserve is already kept back), scheduled
+/// at `scheduled` ([`scheduled_at`]). `rotation` is the environment's memory of whom it asked.
+pub async fn run(
+    table: &Table<'_>,
+    connect: &Connect,
+    settings: &Settings,
+    rotation: &Mutex<Rotation>,
+    deadline: Instant,
+    scheduled: SystemTime,
+) -> Result<Summary, view_reader::ReadError> {
+    let now = SystemTime::now();
+    let (entries, listed) = listed(table, now).await.inspect_err(|error| {
+        // The run's own line says why it failed, not only the Errors metric.
+        tracing::event!(Level::ERROR, reconcile = "run", outcome = "failed", error = %error);
+    })?;
+    let mut pace = tokio::time::interval(Duration::from_secs_f64(1.0 / settings.calls_per_second));
+    pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut run = Run {
+        table,
+        connect,
+        settings,
+        recent: RecentItems::default(),
+        pace,
+        deadline,
+        summary: Summary {
+            listed: entries,
+            ..Summary::default()
+        },
+    };
+
+    // 1. The disconnects Connect's search shows: lost events, whatever their age.
+    let window = search_window(scheduled, settings.every(), now);
+    let disconnected = if listed.is_empty() {
+        Vec::new()
+    } else {
+        run.search(&listed, window).await
+    };
+    run.summary.disconnected = disconnected.len();
+    let mut done: HashSet<usize> = HashSet::new();
+    for (index, says) in disconnected {
+        let Some(contact) = listed.get(index) else {
+            continue;
+        };
+        done.insert(index);
+        // The search gives no after-contact work: a contact that had an agent is described.
+        let ask = if says.agent.is_some() {
+            Ask::Describe
+        } else {
+            Ask::Said(Box::new(says))
+        };
+        if matches!(ask, Ask::Describe) && !run.turn().await {
+            break;
+        }
+        run.look(contact, ask, "search").await;
+    }
+
+    // 2. The contacts listed for long, least recently asked first.
+    let due: Vec<&Listed> = listed
+        .iter()
+        .enumerate()
+        .filter(|(index, contact)| !done.contains(index) && is_due(contact, settings))
+        .map(|(_, contact)| contact)
+        .collect();
+    run.summary.due = due.len();
+    let order = {
+        let keys: Vec<(&str, Duration)> = due
+            .iter()
+            .map(|contact| (contact.contact_id.as_str(), contact.listed_for))
+            .collect();
+        rotation
+            .lock()
+            .map(|mut rotation| rotation.order(&keys))
+            .unwrap_or_else(|_| (0..due.len()).collect())
+    };
+    let (mut asked, mut elsewhere) = (0, 0);
+    for index in order {
+        let Some(contact) = due.get(index).copied() else {
+            continue;
+        };
+        if settings
+            .instance_arn()
+            .is_some_and(|only| only != contact.instance_arn)
+        {
+            run.summary.unknown += 1;
+            elsewhere += 1;
+            log(
+                contact,
+                &Verdict::Unknown,
+                "describe",
+                Some("another instance"),
+            );
             continue;
         }
-        let verdict = Verdict::of(&says, &outcomes);
-        match verdict {
-            Verdict::Healed { .. } => summary.healed += 1,
-            Verdict::Live => summary.live += 1,
-            Verdict::Current => summary.current += 1,
-            Verdict::Unknown => summary.unknown += 1,
+        if asked == settings.max_contacts || !run.turn().await {
+            break;
         }
-        log(contact, &verdict, None);
+        asked += 1;
+        run.look(contact, Ask::Describe, "describe").await;
+        if let Ok(mut rotation) = rotation.lock() {
+            rotation.asked(&contact.contact_id);
+        }
     }
+    let summary = Summary {
+        left: run.summary.due - asked - elsewhere,
+        ..run.summary
+    };
     tracing::event!(
         Level::INFO,
         reconcile = "run",
         listed = summary.listed,
+        disconnected = summary.disconnected,
         due = summary.due,
+        searches = summary.searches,
         connectCalls = summary.connect_calls,
         healed = summary.healed,
         live = summary.live,
@@ -235,8 +476,9 @@ pub async fn run(
     Ok(summary)
 }
 
-/// One line per contact looked at (docs/operations.md, the reconciler's log lines).
-fn log(contact: &Due, verdict: &Verdict, reason: Option<&str>) {
+/// One line per contact looked at (docs/operations.md, the reconciler's log lines): `via` says
+/// whether the search showed it disconnected or it was described for being listed long.
+fn log(contact: &Listed, verdict: &Verdict, via: &'static str, reason: Option<&str>) {
     let listed = contact.listed_for.as_secs();
     match (verdict, reason) {
         (
@@ -250,6 +492,7 @@ fn log(contact: &Due, verdict: &Verdict, reason: Option<&str>) {
             contactId = contact.contact_id,
             outcome = verdict.name(),
             view = contact.view,
+            via = via,
             listedSeconds = listed,
             stateBefore = state_before.as_deref().unwrap_or(""),
             state = state.as_deref().unwrap_or(""),
@@ -259,6 +502,7 @@ fn log(contact: &Due, verdict: &Verdict, reason: Option<&str>) {
             contactId = contact.contact_id,
             outcome = verdict.name(),
             view = contact.view,
+            via = via,
             listedSeconds = listed,
             reason = reason,
         ),
@@ -267,17 +511,19 @@ fn log(contact: &Due, verdict: &Verdict, reason: Option<&str>) {
             contactId = contact.contact_id,
             outcome = verdict.name(),
             view = contact.view,
+            via = via,
             listedSeconds = listed,
         ),
     }
 }
 
-fn failed(contact: &Due, error: &str) {
+fn failed(contact: &Listed, via: &'static str, error: &str) {
     tracing::event!(
         Level::WARN,
         contactId = contact.contact_id,
         outcome = "failed",
         view = contact.view,
+        via = via,
         listedSeconds = contact.listed_for.as_secs(),
         error = error,
     );
@@ -302,15 +548,45 @@ mod tests {
     }
 
     #[test]
-    fn a_scheduled_run_turns_on_its_events_minute_and_any_other_on_now() {
+    fn a_scheduled_run_is_of_its_events_time_and_any_other_of_now() {
         let scheduled = serde_json::json!({
             "version": "0", "id": "1", "detail-type": "Scheduled Event", "source": "aws.events",
             "account": "111122223333", "time": "2024-05-06T10:05:00Z", "region": "us-east-1",
             "resources": [], "detail": {}
         });
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000 * 60 + 59);
-        assert_eq!(turn_of(scheduled, now), 1_714_989_900 / 60);
-        assert_eq!(turn_of(serde_json::json!({}), now), 1_000_000);
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_714_989_900);
+        let now = at + Duration::from_secs(40);
+        assert_eq!(scheduled_at(scheduled.clone(), now), at);
+        assert_eq!(scheduled_at(serde_json::json!({}), now), now);
+        // A clock behind the schedule's: now.
+        assert_eq!(
+            scheduled_at(scheduled, at - Duration::from_secs(1)),
+            at - Duration::from_secs(1)
+        );
+    }
+
+    #[test]
+    fn the_search_reaches_back_past_the_previous_run_and_leaves_the_last_minute_to_the_stream() {
+        let scheduled = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let now = scheduled + Duration::from_secs(2);
+        let (from, to) = search_window(scheduled, Duration::from_secs(300), now);
+        assert_eq!(
+            scheduled.duration_since(from).ok(),
+            Some(Duration::from_secs(300 + 600))
+        );
+        assert_eq!(now.duration_since(to).ok(), Some(SEARCH_GRACE));
+    }
+
+    #[test]
+    fn a_run_at_the_defaults_fits_fifty_four_looks_and_none_without_room_for_one() {
+        let left = BUDGET.timeout - BUDGET.reserve;
+        assert_eq!(calls_per_run(left, 1.0), 54);
+        assert_eq!(calls_per_run(left, 2.0), 107);
+        assert_eq!(calls_per_run(LOOK_TIMEOUT, 1.0), 1);
+        assert_eq!(
+            calls_per_run(LOOK_TIMEOUT - Duration::from_millis(1), 1.0),
+            0
+        );
     }
 
     #[test]
@@ -324,18 +600,5 @@ mod tests {
             BUDGET.left(now + Duration::from_secs(30), now),
             Duration::from_secs(29)
         );
-    }
-
-    #[test]
-    fn a_window_covers_everything_due_over_successive_runs() {
-        assert_eq!(window(3, 10, 7).collect::<Vec<_>>(), [0, 1, 2]);
-        let mut seen = HashSet::new();
-        for turn in 0..4 {
-            let chosen: Vec<_> = window(10, 3, turn).collect();
-            assert_eq!(chosen.len(), 3);
-            seen.extend(chosen);
-        }
-        assert_eq!(seen.len(), 10);
-        assert_eq!(window(0, 3, 1).count(), 0);
     }
 }

@@ -79,6 +79,7 @@ fn connect_says(item: &MemoryItem) -> ConnectSays {
                 .and_then(|seconds| seconds.parse().ok()),
         }),
         instance_arn,
+        listed_arns: Vec::new(),
     }
 }
 
@@ -117,9 +118,10 @@ enum Delivery {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2_000))]
 
-    /// docs/contract.md, "Reconciling with Connect": Connect's answer applied at any point of a
-    /// shuffled, duplicated stream — before the events it stands for, after them, between,
-    /// twice — ends in the same item as the events alone.
+    /// docs/contract.md, "Reconciling with Connect": Connect's answers — one taken at any
+    /// moment of the contact's life (in progress too: a CONNECTED_TO_AGENT), and the final one —
+    /// applied at any point of a shuffled, duplicated stream (before the events they stand for,
+    /// after them, between, twice) end in the same item as the events alone.
     #[test]
     fn any_interleaving_of_the_events_and_connects_answers_ends_in_the_true_order_item(
         lifecycle_seed in any::<u64>(),
@@ -127,13 +129,15 @@ proptest! {
     ) {
         let events = lifecycle("c-1", lifecycle_seed);
         let truth = run(&events);
-        let answers = reconcile::events(&connect_says(&truth));
+        let mut rng = Rng::new(delivery_seed ^ lifecycle_seed);
+        let moment = 1 + rng.below(events.len() as u64) as usize;
+        let mut answers = reconcile::events(&connect_says(&run(&events[..moment])));
+        answers.extend(reconcile::events(&connect_says(&truth)));
         let mut order: Vec<Delivery> = delivered(&events, delivery_seed)
             .into_iter()
             .map(Delivery::Stream)
             .collect();
-        let mut rng = Rng::new(delivery_seed ^ lifecycle_seed);
-        for answer in answers.iter().chain(answers.iter().take(rng.below(2) as usize)) {
+        for answer in answers.iter().chain(answers.iter().take(rng.below(3) as usize)) {
             let at = rng.below(order.len() as u64 + 1) as usize;
             order.insert(at, Delivery::Connect(Box::new(answer.clone())));
         }

@@ -1,15 +1,23 @@
-//! A stand-in for Amazon Connect's `DescribeContact`, the one Connect call the reconciler makes
-//! (moto has no Connect). It answers as the API reference shapes it, REST-JSON, so the real SDK
-//! talks to it through `AWS_ENDPOINT_URL_CONNECT`:
+//! A stand-in for the two Amazon Connect calls the reconciler makes, `DescribeContact` and
+//! `SearchContacts` (moto has no Connect). It answers as the API reference shapes them,
+//! REST-JSON, so the real SDK talks to it through `AWS_ENDPOINT_URL_CONNECT`:
 //!
 //! - `GET /contacts/{InstanceId}/{ContactId}` → 200 `{"Contact": {…}}`, timestamps as epoch
 //!   seconds (the protocol's default);
 //! - a contact it does not hold, or of another instance → 404 `ResourceNotFoundException`;
+//! - `POST /search-contacts` with `TimeRange.Type` `DISCONNECT_TIMESTAMP` → the held contacts of
+//!   the instance that disconnected in the range, oldest first, as `ContactSearchSummary`
+//!   objects, `MaxResults` a page (100 at most) with a `NextToken`, and `TotalCount`;
 //! - every `throttle_every`-th request → 429 `TooManyRequestsException`, as Connect throttles
 //!   calls beyond its quota (the SDK retries them).
 //!
+//! What it does not model: the search's own delay (a contact shows as soon as it is held),
+//! search criteria and sorting other than by the range's timestamp, other time-range types.
+//!
 //! <https://docs.aws.amazon.com/connect/latest/APIReference/API_DescribeContact.html>,
-//! <https://docs.aws.amazon.com/connect/latest/APIReference/API_Contact.html>
+//! <https://docs.aws.amazon.com/connect/latest/APIReference/API_Contact.html>,
+//! <https://docs.aws.amazon.com/connect/latest/APIReference/API_SearchContacts.html>,
+//! <https://docs.aws.amazon.com/connect/latest/APIReference/API_ContactSearchSummary.html>
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -17,7 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use serde_json::{Value, json};
@@ -27,6 +35,7 @@ use serde_json::{Value, json};
 pub struct Calls {
     pub described: u64,
     pub not_found: u64,
+    pub searched: u64,
     pub throttled: u64,
 }
 
@@ -37,6 +46,7 @@ struct Shared {
     requests: AtomicU64,
     described: AtomicU64,
     not_found: AtomicU64,
+    searched: AtomicU64,
     throttled: AtomicU64,
 }
 
@@ -54,6 +64,7 @@ impl ConnectStandIn {
             requests: AtomicU64::new(0),
             described: AtomicU64::new(0),
             not_found: AtomicU64::new(0),
+            searched: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
         });
         let address = loopback_http::serve(Arc::clone(&shared), answer).await?;
@@ -82,6 +93,7 @@ impl ConnectStandIn {
         Calls {
             described: self.shared.described.load(Ordering::SeqCst),
             not_found: self.shared.not_found.load(Ordering::SeqCst),
+            searched: self.shared.searched.load(Ordering::SeqCst),
             throttled: self.shared.throttled.load(Ordering::SeqCst),
         }
     }
@@ -111,21 +123,44 @@ async fn answer(
             "Rate exceeded",
         ));
     }
-    let path: Vec<&str> = request.uri().path().trim_matches('/').split('/').collect();
-    let (["contacts", instance, contact], &hyper::Method::GET) =
-        (path.as_slice(), request.method())
-    else {
-        return Ok(error(
-            StatusCode::BAD_REQUEST,
-            "InvalidRequestException",
-            "only DescribeContact is served here",
-        ));
+    let path: Vec<String> = request
+        .uri()
+        .path()
+        .trim_matches('/')
+        .split('/')
+        .map(str::to_owned)
+        .collect();
+    let method = request.method().clone();
+    let (instance, contact) = match (path.as_slice(), &method) {
+        ([search], &hyper::Method::POST) if search == "search-contacts" => {
+            let body = request.into_body().collect().await.map(|b| b.to_bytes());
+            return Ok(
+                match body.ok().and_then(|b| serde_json::from_slice(&b).ok()) {
+                    Some(body) => search_contacts(&shared, &body),
+                    None => error(
+                        StatusCode::BAD_REQUEST,
+                        "InvalidRequestException",
+                        "the body is no JSON",
+                    ),
+                },
+            );
+        }
+        ([contacts, instance, contact], &hyper::Method::GET) if contacts == "contacts" => {
+            (instance, contact)
+        }
+        _ => {
+            return Ok(error(
+                StatusCode::BAD_REQUEST,
+                "InvalidRequestException",
+                "only DescribeContact and SearchContacts are served here",
+            ));
+        }
     };
-    let found = shared.contacts.lock().ok().and_then(|contacts| {
-        contacts
-            .get(&((*instance).to_owned(), (*contact).to_owned()))
-            .cloned()
-    });
+    let found = shared
+        .contacts
+        .lock()
+        .ok()
+        .and_then(|contacts| contacts.get(&(instance.clone(), contact.clone())).cloned());
     Ok(match found {
         Some(contact) => {
             shared.described.fetch_add(1, Ordering::SeqCst);
@@ -144,4 +179,116 @@ async fn answer(
             )
         }
     })
+}
+
+fn json_response(body: &Value) -> Response<Full<Bytes>> {
+    Response::builder()
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap_or_default()
+}
+
+/// `SearchContacts` over `DISCONNECT_TIMESTAMP`: the held contacts of the instance disconnected
+/// in the range, oldest first, a page at a time (`NextToken` is the offset).
+fn search_contacts(shared: &Shared, body: &Value) -> Response<Full<Bytes>> {
+    let range = &body["TimeRange"];
+    let (Some(instance), Some(from), Some(to)) = (
+        body["InstanceId"].as_str(),
+        range["StartTime"].as_f64(),
+        range["EndTime"].as_f64(),
+    ) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InvalidParameterException",
+            "InstanceId and TimeRange are required",
+        );
+    };
+    if range["Type"] != "DISCONNECT_TIMESTAMP" {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InvalidParameterException",
+            "only TimeRange.Type DISCONNECT_TIMESTAMP is served here",
+        );
+    }
+    let page = body["MaxResults"].as_u64().unwrap_or(100).clamp(1, 100) as usize;
+    let offset: usize = body["NextToken"]
+        .as_str()
+        .and_then(|token| token.parse().ok())
+        .unwrap_or(0);
+    let mut found: Vec<Value> = shared
+        .contacts
+        .lock()
+        .map(|contacts| {
+            contacts
+                .iter()
+                .filter(|((held_in, _), _)| held_in == instance)
+                .map(|(_, contact)| contact)
+                .filter(|contact| {
+                    contact["DisconnectTimestamp"]
+                        .as_f64()
+                        .is_some_and(|at| (from..=to).contains(&at))
+                })
+                .map(summary)
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort_by(|a, b| {
+        let at = |c: &Value| c["DisconnectTimestamp"].as_f64().unwrap_or(0.0);
+        at(a)
+            .total_cmp(&at(b))
+            .then_with(|| a["Id"].as_str().cmp(&b["Id"].as_str()))
+    });
+    shared.searched.fetch_add(1, Ordering::SeqCst);
+    let total = found.len();
+    let contacts: Vec<Value> = found.into_iter().skip(offset).take(page).collect();
+    let mut answer = json!({"Contacts": contacts, "TotalCount": total});
+    if offset + page < total {
+        answer["NextToken"] = json!((offset + page).to_string());
+    }
+    json_response(&answer)
+}
+
+/// A `Contact` as the search summarises it: `ContactSearchSummary`'s fields only (no
+/// after-contact work, no disconnect reason).
+fn summary(contact: &Value) -> Value {
+    let mut summary = json!({});
+    for field in [
+        "Arn",
+        "Id",
+        "InitialContactId",
+        "PreviousContactId",
+        "InitiationMethod",
+        "Channel",
+        "InitiationTimestamp",
+        "DisconnectTimestamp",
+        "SegmentAttributes",
+    ] {
+        if let Some(value) = contact.get(field) {
+            summary[field] = value.clone();
+        }
+    }
+    if let Some(queue) = contact.get("QueueInfo") {
+        summary["QueueInfo"] =
+            json!({"Id": queue["Id"], "EnqueueTimestamp": queue["EnqueueTimestamp"]});
+    }
+    if let Some(agent) = contact.get("AgentInfo") {
+        summary["AgentInfo"] = json!({
+            "Id": agent["Id"],
+            "ConnectedToAgentTimestamp": agent["ConnectedToAgentTimestamp"],
+        });
+    }
+    without_nulls(summary)
+}
+
+/// Connect leaves absent fields out.
+fn without_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, without_nulls(v)))
+                .collect(),
+        ),
+        other => other,
+    }
 }
