@@ -95,17 +95,21 @@ impl Connect {
         }
     }
 
-    /// One page of the contacts of `instance_arn` that disconnected between `from` and `to`
-    /// (`TimeRange.Type = DISCONNECT_TIMESTAMP`), and the token of the next page if there is one.
-    pub async fn disconnected(
+    /// One page of the contacts of `instance_arn` whose `moment` came between `from` and `to`
+    /// (the search's `TimeRange`), and the token of the next page if there is one.
+    pub async fn search(
         &self,
         instance_arn: &str,
+        moment: Moment,
         (from, to): (SystemTime, SystemTime),
         next_token: Option<String>,
     ) -> Result<(Vec<ConnectSays>, Option<String>), ConnectError> {
         let failed = |message: String| ConnectError(format!("SearchContacts: {message}"));
         let range = SearchContactsTimeRange::builder()
-            .r#type(SearchContactsTimeRangeType::DisconnectTimestamp)
+            .r#type(match moment {
+                Moment::Disconnected => SearchContactsTimeRangeType::DisconnectTimestamp,
+                Moment::ConnectedToAgent => SearchContactsTimeRangeType::ConnectedToAgentTimestamp,
+            })
             .start_time(DateTime::from(from))
             .end_time(DateTime::from(to))
             .build()
@@ -127,6 +131,14 @@ impl Connect {
             .collect();
         Ok((contacts, page.next_token().map(str::to_owned)))
     }
+}
+
+/// What a search looks for: contacts that disconnected, or were connected to an agent, in its
+/// time range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moment {
+    Disconnected,
+    ConnectedToAgent,
 }
 
 /// The instance id an instance ARN ends with (the APIs take the id).

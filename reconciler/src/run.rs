@@ -29,7 +29,7 @@ use contact_state_core::reconcile::{self, ConnectSays, Verdict};
 use contact_state_core::views::VIEWS;
 
 use crate::config::Settings;
-use crate::connect::{Answer, Connect, OPERATION_TIMEOUT};
+use crate::connect::{Answer, Connect, Moment, OPERATION_TIMEOUT};
 use crate::rotation::Rotation;
 
 /// A run's budget: 1 s kept back at the end for the summary line and the answer to Lambda; the
@@ -104,7 +104,8 @@ pub struct Table<'a> {
 pub struct Summary {
     /// Contacts listed in the views.
     pub listed: usize,
-    /// Listed contacts Connect's search shows disconnected: healed at once, whatever their age.
+    /// Listed contacts Connect's search shows disconnected (or, listed as waiting, connected to
+    /// an agent): healed at once, whatever their age.
     pub disconnected: usize,
     /// Listed longer than their view's threshold (and not among the disconnected).
     pub due: usize,
@@ -215,12 +216,14 @@ impl Run<'_> {
         Instant::now() + LOOK_TIMEOUT <= self.deadline
     }
 
-    /// The listed contacts the search shows disconnected, of every instance listed.
+    /// The listed contacts Connect's search shows disconnected, and the contacts listed as
+    /// waiting that it shows connected to an agent (a lost CONNECTED_TO_AGENT), of every
+    /// instance listed: each once, with what the search said.
     async fn search(
         &mut self,
         listed: &[Listed],
         window: (SystemTime, SystemTime),
-    ) -> Vec<(usize, ConnectSays)> {
+    ) -> Vec<(usize, Moment, ConnectSays)> {
         let by_id: HashMap<&str, usize> = listed
             .iter()
             .enumerate()
@@ -231,8 +234,15 @@ impl Run<'_> {
             .map(|contact| contact.instance_arn.as_str())
             .filter(|arn| self.settings.instance_arn().is_none_or(|only| only == *arn))
             .collect();
-        let mut found = Vec::new();
-        for instance in instances {
+        let mut found: Vec<(usize, Moment, ConnectSays)> = Vec::new();
+        let mut seen = HashSet::new();
+        let searches = instances.into_iter().flat_map(|instance| {
+            [
+                (instance, Moment::Disconnected),
+                (instance, Moment::ConnectedToAgent),
+            ]
+        });
+        for (instance, moment) in searches {
             let mut token = None;
             for _ in 0..SEARCH_PAGES_MAX {
                 if !self.turn().await {
@@ -241,7 +251,7 @@ impl Run<'_> {
                 self.summary.searches += 1;
                 let page = tokio::time::timeout(
                     OPERATION_TIMEOUT,
-                    self.connect.disconnected(instance, window, token.take()),
+                    self.connect.search(instance, moment, window, token.take()),
                 )
                 .await;
                 let (contacts, next) = match page {
@@ -255,11 +265,27 @@ impl Run<'_> {
                         break;
                     }
                 };
-                found.extend(contacts.into_iter().filter_map(|says| {
-                    let index = *by_id.get(says.contact_id.as_str())?;
-                    let contact = listed.get(index)?;
-                    (contact.instance_arn == instance).then_some((index, says))
-                }));
+                for says in contacts {
+                    let Some(&index) = by_id.get(says.contact_id.as_str()) else {
+                        continue;
+                    };
+                    let Some(contact) = listed.get(index) else {
+                        continue;
+                    };
+                    // Connected to an agent matters only to a contact still listed as waiting;
+                    // one that also disconnected is the other search's.
+                    let wanted = contact.instance_arn == instance
+                        && match moment {
+                            Moment::Disconnected => true,
+                            Moment::ConnectedToAgent => {
+                                contact.view == VIEWS.queued.index
+                                    && says.disconnect_timestamp.is_none()
+                            }
+                        };
+                    if wanted && seen.insert(index) {
+                        found.push((index, moment, says));
+                    }
+                }
                 match next {
                     Some(next) => token = Some(next),
                     None => break,
@@ -382,7 +408,7 @@ pub async fn run(
         },
     };
 
-    // 1. The disconnects Connect's search shows: lost events, whatever their age.
+    // 1. What Connect's search shows: lost events, whatever their age.
     let window = search_window(scheduled, settings.every(), now);
     let disconnected = if listed.is_empty() {
         Vec::new()
@@ -391,13 +417,14 @@ pub async fn run(
     };
     run.summary.disconnected = disconnected.len();
     let mut done: HashSet<usize> = HashSet::new();
-    for (index, says) in disconnected {
+    for (index, moment, says) in disconnected {
         let Some(contact) = listed.get(index) else {
             continue;
         };
         done.insert(index);
-        // The search gives no after-contact work: a contact that had an agent is described.
-        let ask = if says.agent.is_some() {
+        // The search gives no after-contact work: a disconnected contact that had an agent is
+        // described.
+        let ask = if moment == Moment::Disconnected && says.agent.is_some() {
             Ask::Describe
         } else {
             Ask::Said(Box::new(says))

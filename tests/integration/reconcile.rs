@@ -1,8 +1,9 @@
 //! docs/contract.md, "Reconciling with Connect": the real reconciler binary behind a local
 //! Runtime API, DynamoDB Local, and a stand-in for Connect's `DescribeContact`
 //! (`tools/connect-standin`, reached by the SDK through `AWS_ENDPOINT_URL_CONNECT`) that serves
-//! each generated contact's truth. What the stand-in does not model: Connect's own quota
-//! accounting (it throttles every n-th call instead), IAM, and contacts that change while asked.
+//! each generated contact's truth, and `SearchContacts` over it. What the stand-in does not
+//! model: Connect's own quota accounting (it throttles every n-th call instead), IAM, the
+//! search's own delay, and contacts that change while asked.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -35,10 +36,11 @@ fn reconciler() -> PathBuf {
 
 const INSTANCE_ID: &str = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
 
-/// Epoch seconds with milliseconds, as Connect's REST-JSON answers write timestamps.
-fn epoch(iso: &str) -> Value {
+/// Epoch seconds with milliseconds, as Connect's REST-JSON answers write timestamps, moved by
+/// `shift` milliseconds.
+fn epoch(iso: &str, shift: i64) -> Value {
     let at = chrono::DateTime::parse_from_rfc3339(iso).expect("a timestamp");
-    json!(at.timestamp_millis() as f64 / 1_000.0)
+    json!((at.timestamp_millis() + shift) as f64 / 1_000.0)
 }
 
 fn id_of(arn: &str) -> &str {
@@ -47,8 +49,14 @@ fn id_of(arn: &str) -> &str {
 
 /// Connect's `Contact` object for a contact whose every event reached the table: its truth.
 fn contact_of(item: &Item) -> Value {
+    contact_moved(item, 0)
+}
+
+/// [`contact_of`] with every timestamp moved by `shift` milliseconds (the corpus's contacts
+/// are of 2024; the search looks at the last minutes).
+fn contact_moved(item: &Item, shift: i64) -> Value {
     let text = |name: &str| s(item, name).map(str::to_owned);
-    let time = |name: &str| s(item, name).map(epoch);
+    let time = |name: &str| s(item, name).map(|at| epoch(at, shift));
     let mut contact = json!({
         "Id": text("contactId"),
         "Arn": format!("{}/contact/{}", s(item, "instanceArn").expect("instance"), s(item, "contactId").expect("id")),
@@ -380,12 +388,12 @@ async fn throttling_by_connect_is_survived() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_out_of_time_stops_cleanly_and_the_next_one_finishes() {
     let (table, truth, connect) = lost_events_and_connect(40, 29, 40).await;
-    // Two calls a second, and a deadline that leaves a few seconds past the reserve for the
-    // slowest call: a handful of contacts, not all.
+    // Two calls a second, and a deadline that leaves 3 s past the reserve and the longest look:
+    // a handful of contacts, not all.
     let short = Reconciler::start(
         &table,
         &connect,
-        Duration::from_secs(21),
+        Duration::from_secs(10),
         &[("CONNECT_CALLS_PER_SECOND", "2")],
     )
     .await;
@@ -473,4 +481,159 @@ async fn on_a_realistic_day_a_run_asks_only_about_the_contacts_left_listed() {
     println!(
         "reconcile, realistic: 300 contacts, {listed} listed, {listed} Connect calls: {answer}"
     );
+}
+
+/// Milliseconds since the epoch, now.
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as i64
+}
+
+fn millis_of(iso: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(iso)
+        .expect("a timestamp")
+        .timestamp_millis()
+}
+
+/// docs/contract.md, "Reconciling with Connect": a listed contact that Connect's search shows
+/// disconnected is a lost event whatever its age. With thresholds no contact reaches, one run
+/// heals every ghost whose disconnect the search covers (the last 15 minutes but the last one),
+/// with one `SearchContacts` page and a `DescribeContact` only for those that had an agent;
+/// the ghosts that disconnected within the last minute are left to the stream (and the next run).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listed_contact_connects_search_shows_disconnected_heals_in_the_next_run() {
+    let table = fresh_table().await;
+    let scenario = scenario(120, 37, 30).await;
+    deliver(&table, &scenario.delivered).await;
+    let before = by_contact(table.items().await);
+    let truth = listed_before(&before, &scenario.truth);
+    let ghosts: Vec<&String> = truth
+        .keys()
+        .filter(|id| before.get(*id).map(readable) != truth.get(*id).map(readable))
+        .collect();
+    assert!(ghosts.len() >= 10, "{}", ghosts.len());
+    // Connect's truth dated now: each contact disconnected 2 to 12 minutes ago, but one ghost in
+    // ten within the last 30 s (inside the grace the stream is given).
+    let connect = ConnectStandIn::start().await.expect("stand-in");
+    let now = now_millis();
+    let mut in_grace = Vec::new();
+    let mut agents = 0;
+    let mut in_window = 0;
+    for (n, item) in scenario.truth.values().enumerate() {
+        let Some(disconnected) = s(item, "disconnectTimestamp") else {
+            connect.hold(INSTANCE_ID, contact_of(item));
+            continue;
+        };
+        let id = s(item, "contactId").expect("id").to_owned();
+        let ago = if ghosts.contains(&&id) && n % 10 == 0 {
+            in_grace.push(id.clone());
+            30_000
+        } else {
+            (2 + n as i64 % 10) * 60_000
+        };
+        connect.hold(
+            INSTANCE_ID,
+            contact_moved(item, now - ago - millis_of(disconnected)),
+        );
+        in_window += usize::from(ago > 60_000);
+        // Listed, shown by the search, and had an agent: described for its after-contact work.
+        if truth.contains_key(&id) && ago > 60_000 && s(item, "agentArn").is_some() {
+            agents += 1;
+        }
+    }
+    let never = [
+        ("RECONCILE_QUEUED_MINUTES", "100000000"),
+        ("RECONCILE_WITH_AGENT_MINUTES", "100000000"),
+    ];
+    let reconciler = Reconciler::start(&table, &connect, Duration::from_secs(60), &never).await;
+    let answer = reconciler.run().await.expect("a run");
+    let lines = reconciler.stop().await;
+    let after = by_contact(table.items().await);
+    let wrong: Vec<&String> = ghosts
+        .iter()
+        .copied()
+        .filter(|id| {
+            let state = |items: &HashMap<String, Item>| {
+                items
+                    .get(*id)
+                    .and_then(|i| s(i, "state").map(str::to_owned))
+            };
+            let views = |items: &HashMap<String, Item>| {
+                views_of(
+                    &items
+                        .iter()
+                        .filter(|(k, _)| k == id)
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                )
+            };
+            state(&after) != state(&truth) || views(&after) != views(&truth)
+        })
+        .collect();
+    let mut left: Vec<String> = in_grace.clone();
+    left.sort();
+    let mut wrong: Vec<String> = wrong.into_iter().cloned().collect();
+    wrong.sort();
+    assert_eq!(wrong, left, "{answer}");
+    assert_eq!(answer["due"], 0, "{answer}");
+    // Two searches (disconnected, connected to an agent) of each instance the views list, a
+    // page of 100 per hundred contacts in the window (another instance's: one empty page each).
+    let instances: std::collections::BTreeSet<&str> = before
+        .values()
+        .flat_map(|item| [s(item, "queuedIn"), s(item, "withAgent")])
+        .flatten()
+        .filter_map(|arn| arn.split("/queue/").next()?.split("/agent/").next())
+        .collect();
+    let searches = answer["searches"].as_u64().expect("searches");
+    assert!(
+        searches >= (in_window.div_ceil(100) + 2 * instances.len() - 1) as u64,
+        "{answer}"
+    );
+    assert_eq!(connect.calls().searched, searches);
+    assert_eq!(
+        answer["connectCalls"].as_u64(),
+        Some(agents as u64),
+        "{answer}"
+    );
+    let healed: Vec<_> = lines
+        .iter()
+        .filter(|line| line["outcome"] == "healed")
+        .collect();
+    assert!(healed.iter().all(|line| line["via"] == "search"));
+    assert_eq!(healed.len(), ghosts.len() - in_grace.len(), "{answer}");
+    println!(
+        "reconcile, search: {} listed, {} ghosts, {} healed by one run ({} searches, {} DescribeContact), {} left to the next (disconnected < 1 min ago)",
+        truth.len(),
+        ghosts.len(),
+        healed.len(),
+        answer["searches"],
+        answer["connectCalls"],
+        in_grace.len()
+    );
+}
+
+/// A run that cannot read the views says why in its own line (not only in the Errors metric),
+/// and fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_cannot_read_the_views_says_why_in_its_own_line() {
+    let table = fresh_table().await;
+    let connect = ConnectStandIn::start().await.expect("stand-in");
+    let missing = Table {
+        name: format!("{}-missing", table.name),
+        client: table.client.clone(),
+        requests: table.requests.clone(),
+    };
+    let reconciler = Reconciler::start(&missing, &connect, Duration::from_secs(30), &[]).await;
+    let error = reconciler.run().await.expect_err("a failed run");
+    let lines = reconciler.stop().await;
+    let failed: Vec<_> = lines
+        .iter()
+        .filter(|line| line["reconcile"] == "run" && line["outcome"] == "failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{error}: {lines:?}");
+    let why = failed[0]["error"].as_str().expect("why");
+    assert!(why.contains("ResourceNotFound"), "{why}");
+    assert_eq!(connect.calls(), Default::default());
 }

@@ -5,8 +5,9 @@
 //! - `GET /contacts/{InstanceId}/{ContactId}` → 200 `{"Contact": {…}}`, timestamps as epoch
 //!   seconds (the protocol's default);
 //! - a contact it does not hold, or of another instance → 404 `ResourceNotFoundException`;
-//! - `POST /search-contacts` with `TimeRange.Type` `DISCONNECT_TIMESTAMP` → the held contacts of
-//!   the instance that disconnected in the range, oldest first, as `ContactSearchSummary`
+//! - `POST /search-contacts` with `TimeRange.Type` `DISCONNECT_TIMESTAMP` (or
+//!   `CONNECTED_TO_AGENT_TIMESTAMP`) → the held contacts of the instance that disconnected (were
+//!   connected to an agent) in the range, oldest first, as `ContactSearchSummary`
 //!   objects, `MaxResults` a page (100 at most) with a `NextToken`, and `TotalCount`;
 //! - every `throttle_every`-th request → 429 `TooManyRequestsException`, as Connect throttles
 //!   calls beyond its quota (the SDK retries them).
@@ -203,11 +204,21 @@ fn search_contacts(shared: &Shared, body: &Value) -> Response<Full<Bytes>> {
             "InstanceId and TimeRange are required",
         );
     };
-    if range["Type"] != "DISCONNECT_TIMESTAMP" {
+    let moment = |contact: &Value| match range["Type"].as_str() {
+        Some("DISCONNECT_TIMESTAMP") => contact["DisconnectTimestamp"].as_f64(),
+        Some("CONNECTED_TO_AGENT_TIMESTAMP") => {
+            contact["AgentInfo"]["ConnectedToAgentTimestamp"].as_f64()
+        }
+        _ => None,
+    };
+    if !matches!(
+        range["Type"].as_str(),
+        Some("DISCONNECT_TIMESTAMP" | "CONNECTED_TO_AGENT_TIMESTAMP")
+    ) {
         return error(
             StatusCode::BAD_REQUEST,
             "InvalidParameterException",
-            "only TimeRange.Type DISCONNECT_TIMESTAMP is served here",
+            "only TimeRange.Type DISCONNECT_TIMESTAMP and CONNECTED_TO_AGENT_TIMESTAMP are served here",
         );
     }
     let page = body["MaxResults"].as_u64().unwrap_or(100).clamp(1, 100) as usize;
@@ -215,7 +226,7 @@ fn search_contacts(shared: &Shared, body: &Value) -> Response<Full<Bytes>> {
         .as_str()
         .and_then(|token| token.parse().ok())
         .unwrap_or(0);
-    let mut found: Vec<Value> = shared
+    let mut found: Vec<(f64, Value)> = shared
         .contacts
         .lock()
         .map(|contacts| {
@@ -223,21 +234,18 @@ fn search_contacts(shared: &Shared, body: &Value) -> Response<Full<Bytes>> {
                 .iter()
                 .filter(|((held_in, _), _)| held_in == instance)
                 .map(|(_, contact)| contact)
-                .filter(|contact| {
-                    contact["DisconnectTimestamp"]
-                        .as_f64()
-                        .is_some_and(|at| (from..=to).contains(&at))
+                .filter_map(|contact| {
+                    let at = moment(contact).filter(|at| (from..=to).contains(at))?;
+                    Some((at, summary(contact)))
                 })
-                .map(summary)
                 .collect()
         })
         .unwrap_or_default();
-    found.sort_by(|a, b| {
-        let at = |c: &Value| c["DisconnectTimestamp"].as_f64().unwrap_or(0.0);
-        at(a)
-            .total_cmp(&at(b))
+    found.sort_by(|(a_at, a), (b_at, b)| {
+        a_at.total_cmp(b_at)
             .then_with(|| a["Id"].as_str().cmp(&b["Id"].as_str()))
     });
+    let found: Vec<Value> = found.into_iter().map(|(_, contact)| contact).collect();
     shared.searched.fetch_add(1, Ordering::SeqCst);
     let total = found.len();
     let contacts: Vec<Value> = found.into_iter().skip(offset).take(page).collect();
