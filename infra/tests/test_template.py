@@ -164,7 +164,7 @@ class TemplateSecurity(GeneratedTemplate):
         self.assertNotIn("EventPattern", schedule)
         self.assertEqual([t["Arn"] for t in schedule["Targets"]], [{"Fn::GetAtt": ["ReconcilerFunction", "Arn"]}])
 
-    def test_the_reconciler_may_only_describe_contacts_read_the_views_and_update_items(self):
+    def test_the_reconciler_may_only_describe_and_search_contacts_read_the_views_and_update_items(self):
         """docs/contract.md, "Reconciling with Connect": least privilege."""
         function = self.resources["ReconcilerFunction"]
         self.assertEqual(function["Condition"], "ReconcileOn")
@@ -182,6 +182,11 @@ class TemplateSecurity(GeneratedTemplate):
         self.assertEqual(describe["Resource"]["Fn::If"][0], "AllInstances")
         self.assertTrue(any_instance["Fn::Sub"].endswith(":instance/*/contact/*"))
         self.assertEqual(one_instance, {"Fn::Sub": "${ConnectInstanceArn}/contact/*"})
+        search = statements["SearchContactsOnly"]
+        self.assertEqual(search["Action"], "connect:SearchContacts")
+        any_instance, one_instance = search["Resource"]["Fn::If"][1:]
+        self.assertTrue(any_instance["Fn::Sub"].endswith(":instance/*"))
+        self.assertEqual(one_instance, {"Ref": "ConnectInstanceArn"})
         reads = statements["ReadTheViewsOnly"]
         self.assertEqual(reads["Action"], "dynamodb:Scan")
         self.assertEqual(
@@ -193,7 +198,7 @@ class TemplateSecurity(GeneratedTemplate):
         self.assertEqual(
             statements["WriteToItsLogGroupOnly"]["Resource"], {"Fn::GetAtt": ["ReconcilerLogGroup", "Arn"]}
         )
-        self.assertEqual(len(statements), 4)
+        self.assertEqual(len(statements), 5)
         # One run at a time (Connect's quota), no retry of a run (the next one is), a schedule
         # that 0 turns off, and only with the views it reads.
         properties = function["Properties"]
