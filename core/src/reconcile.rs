@@ -1,17 +1,19 @@
 //! Reconciling with Connect (docs/contract.md, "Reconciling with Connect"): what Connect's
-//! `DescribeContact` says of a contact, turned into the events it stands for, so that the same
-//! ordering rules and conditional writes apply it as if those events had come from the stream.
-//! Whatever the order of a healing and a late real event, the rules decide.
+//! `DescribeContact` (or `SearchContacts`) says of a contact, turned into the events it stands
+//! for, so that the same ordering rules and conditional writes apply it as if those events had
+//! come from the stream. Whatever the order of a healing and a late real event, the rules decide.
+//!
+//! Each event is written as the stream writes one (envelope and `detail`) and read by the same
+//! [`event::parse`]: which fields are facts, the value rules, placeholders and length limits
+//! have one home, whichever way an event comes.
 //!
 //! Pure: the Connect client is the reconciler's (`reconciler/`); this module sees plain values.
 
 use chrono::DateTime;
+use serde_json::{Map, Value, json};
 
-use crate::event::{ContactEvent, EventType};
-use crate::facts::{
-    AFTER_CONTACT_WORK_DURATION, AFTER_CONTACT_WORK_END, AFTER_CONTACT_WORK_START, Facts, PLACES,
-    PlaceSeen, Places,
-};
+use crate::event::{self, ContactEvent, DETAIL_TYPE, SOURCE};
+use crate::facts::{AFTER_CONTACT_WORK_DURATION, AFTER_CONTACT_WORK_END, AFTER_CONTACT_WORK_START};
 use crate::ordering::Lifecycle;
 use crate::outcome::Outcome;
 
@@ -22,10 +24,12 @@ pub struct ConnectSays {
     pub contact_id: String,
     /// The instance the contact belongs to, `arn:aws:connect:…:instance/<id>`.
     pub instance_arn: String,
-    /// The write-once facts the `Contact` object carries (channel, links, timestamps, outbound
-    /// details, …), by attribute, timestamps written as [`iso`] writes them. Attributes that are
-    /// no fact are left out.
-    pub facts: Vec<(&'static str, String)>,
+    /// The `Contact` object's other fields, as the API reference names them (`Channel`,
+    /// `InitiationTimestamp`, `Campaign.CampaignId`, …; timestamps as [`iso`] writes them): an
+    /// event's `detail` to [`event::parse`], which matches keys ignoring case and reads the facts
+    /// among them as it reads the stream's. The places, the disconnect and after-contact work are
+    /// the fields below: they decide which events the answer stands for.
+    pub detail: Map<String, Value>,
     pub disconnect_timestamp: Option<i64>,
     /// `QueueInfo`: the queue's id and when the contact entered it.
     pub queue: Option<(String, Option<i64>)>,
@@ -60,66 +64,93 @@ pub fn events(says: &ConnectSays) -> Vec<ContactEvent> {
         .as_ref()
         .and_then(|agent| agent.connected_to_agent_timestamp)
         .filter(|at| *at > 0);
-    let Some(first) = disconnected.or(connected_to_agent) else {
-        return Vec::new();
-    };
-    let mut facts = Facts::default();
-    for (attribute, value) in &says.facts {
-        if !value.is_empty() {
-            facts.set(attribute, value.clone());
-        }
-    }
-    facts.set("instanceArn", says.instance_arn.clone());
-    if let Some(at) = iso(disconnected) {
-        facts.set("disconnectTimestamp", at);
-    }
-    let places = Places {
-        queue: says.queue.as_ref().map(|(id, since)| PlaceSeen {
-            arn: place_arn(says, "queue", id),
-            since: iso(*since),
-            details: vec![None; PLACES.queue.details.len()],
-        }),
-        agent: says.agent.as_ref().map(|agent| PlaceSeen {
-            arn: place_arn(says, "agent", &agent.id),
-            since: iso(agent.connected_to_agent_timestamp),
-            details: vec![None; PLACES.agent.details.len()],
-        }),
-    };
-    let event = |stage: Lifecycle, at: i64, facts: Facts| ContactEvent {
-        id: None,
-        contact_id: says.contact_id.clone(),
-        event_type: EventType::Lifecycle(stage),
-        time: Some(at.div_euclid(1_000)),
-        facts,
-        places: places.clone(),
-        routing: None,
-        tags: None,
-        damaged: Vec::new(),
-    };
     let Some(disconnected) = disconnected else {
-        return vec![event(Lifecycle::ConnectedToAgent, first, facts)];
+        return connected_to_agent
+            .and_then(|at| event(says, Lifecycle::ConnectedToAgent, at))
+            .into_iter()
+            .collect();
     };
-    let mut events = vec![event(Lifecycle::Disconnected, disconnected, facts.clone())];
-    let ended = says.agent.as_ref().and_then(|agent| {
-        let end = agent
-            .after_contact_work_end_timestamp
-            .filter(|at| *at > 0)?;
-        Some((agent, end))
-    });
-    if let Some((agent, end)) = ended {
-        let mut facts = facts;
-        if let Some(start) = iso(agent.after_contact_work_start_timestamp) {
-            facts.set(AFTER_CONTACT_WORK_START, start);
-        }
-        if let Some(end) = iso(Some(end)) {
-            facts.set(AFTER_CONTACT_WORK_END, end);
-        }
-        if let Some(duration) = agent.after_contact_work_duration {
-            facts.set(AFTER_CONTACT_WORK_DURATION, duration.to_string());
-        }
-        events.push(event(Lifecycle::Completed, end, facts));
+    let completed = says
+        .agent
+        .as_ref()
+        .and_then(|agent| agent.after_contact_work_end_timestamp)
+        .filter(|at| *at > 0);
+    [
+        event(says, Lifecycle::Disconnected, disconnected),
+        completed.and_then(|end| event(says, Lifecycle::Completed, end)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The fields an event of Connect's answer gets from the answer's structured part, which win
+/// over a field of `detail` of the same name (in any case).
+const SET_HERE: [&str; 6] = [
+    "contactId",
+    "eventType",
+    "instanceArn",
+    "disconnectTimestamp",
+    "queueInfo",
+    "agentInfo",
+];
+
+/// The event of `stage` at `at` (epoch milliseconds) Connect's answer stands for, as the
+/// stream would send it, read by [`event::parse`].
+fn event(says: &ConnectSays, stage: Lifecycle, at: i64) -> Option<ContactEvent> {
+    let mut detail = says.detail.clone();
+    detail.retain(|key, _| !SET_HERE.iter().any(|set| set.eq_ignore_ascii_case(key)));
+    detail.insert("contactId".into(), json!(says.contact_id));
+    detail.insert("eventType".into(), json!(stage.as_str()));
+    detail.insert("instanceArn".into(), json!(says.instance_arn));
+    if let Some(at) = iso(says.disconnect_timestamp) {
+        detail.insert("disconnectTimestamp".into(), json!(at));
     }
-    events
+    if let Some((id, since)) = &says.queue {
+        detail.insert(
+            "queueInfo".into(),
+            json!({"queueArn": place_arn(says, "queue", id), "enqueueTimestamp": iso(*since)}),
+        );
+    }
+    if let Some(agent) = &says.agent {
+        let mut info = Map::new();
+        info.insert(
+            "agentArn".into(),
+            json!(place_arn(says, "agent", &agent.id)),
+        );
+        info.insert(
+            "connectedToAgentTimestamp".into(),
+            json!(iso(agent.connected_to_agent_timestamp)),
+        );
+        // After-contact work is what a COMPLETED says (the reader takes it from no other).
+        if stage == Lifecycle::Completed {
+            for (name, value) in [
+                (
+                    AFTER_CONTACT_WORK_START,
+                    json!(iso(agent.after_contact_work_start_timestamp)),
+                ),
+                (
+                    AFTER_CONTACT_WORK_END,
+                    json!(iso(agent.after_contact_work_end_timestamp)),
+                ),
+                (
+                    AFTER_CONTACT_WORK_DURATION,
+                    json!(agent.after_contact_work_duration),
+                ),
+            ] {
+                info.insert(name.into(), value);
+            }
+        }
+        detail.insert("agentInfo".into(), Value::Object(info));
+    }
+    let time = DateTime::from_timestamp(at.div_euclid(1_000), 0)?;
+    let envelope = json!({
+        "source": SOURCE,
+        "detail-type": DETAIL_TYPE,
+        "time": time.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "detail": detail,
+    });
+    event::parse(envelope.to_string().as_bytes()).ok()
 }
 
 /// The ARN of the contact's `kind` (`queue`, `agent`) of id `id`: the listed one that ends in
@@ -214,6 +245,7 @@ pub fn iso(millis: Option<i64>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::EventType;
 
     const INSTANCE: &str = "arn:aws:connect:us-east-1:111122223333:instance/i-1";
     /// 2024-05-06T10:00:00Z.
@@ -223,12 +255,17 @@ mod tests {
         ConnectSays {
             contact_id: "c-1".into(),
             instance_arn: INSTANCE.into(),
-            facts: vec![
-                ("channel", "VOICE".into()),
-                ("initiationMethod", "INBOUND".into()),
-                ("initiationTimestamp", "2024-05-06T10:00:00.000Z".into()),
-                ("notAFact", "x".into()),
-            ],
+            detail: json!({
+                "Channel": "Voice",
+                "InitiationMethod": "INBOUND",
+                "InitiationTimestamp": "2024-05-06T10:00:00.000Z",
+                "NotAFact": "x",
+                "DisconnectReason": "x".repeat(3_000),
+                "EventType": "QUEUED",
+            })
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
             queue: Some(("q-1".into(), Some(T + 5_500))),
             ..ConnectSays::default()
         }
@@ -272,8 +309,11 @@ mod tests {
             Some("2024-05-06T10:01:00.250Z")
         );
         assert_eq!(event.facts.get("instanceArn"), Some(INSTANCE));
+        // Read as the stream's events are: upper-cased, and an oversize value damaged, not
+        // stored; the answer's own time and type win over the same fields of its detail.
         assert_eq!(event.facts.get("channel"), Some("VOICE"));
         assert_eq!(event.facts.known().count(), 5);
+        assert_eq!(event.damaged, ["disconnectReason"]);
         let queue = event.places.queue.expect("the queue");
         assert_eq!(queue.arn, format!("{INSTANCE}/queue/q-1"));
         assert_eq!(queue.since.as_deref(), Some("2024-05-06T10:00:05.500Z"));

@@ -18,6 +18,7 @@ use aws_sdk_connect::types::{
 };
 
 use contact_state_core::reconcile::{self, AgentSays, ConnectSays};
+use serde_json::{Map, Value, json};
 
 /// Attempts per call: Connect answers a call over its quota with 429 `TooManyRequestsException`,
 /// which the SDK's standard retry backs off from and tries again.
@@ -153,76 +154,94 @@ fn millis(at: Option<&DateTime>) -> Option<i64> {
     at.map(|at| at.secs() * 1_000 + (f64::from(at.subsec_nanos()) / 1e6).round() as i64)
 }
 
-/// The `Contact` object as the core reads it.
+/// The fields that have a value, as a JSON object.
+fn fields<const N: usize>(fields: [(&str, Option<Value>); N]) -> Map<String, Value> {
+    fields
+        .into_iter()
+        .filter_map(|(name, value)| Some((name.to_owned(), value?)))
+        .collect()
+}
+
+/// A nested object, if any of its fields has a value.
+fn object<const N: usize>(fields_of: [(&str, Option<Value>); N]) -> Option<Value> {
+    let map = fields(fields_of);
+    (!map.is_empty()).then_some(Value::Object(map))
+}
+
+fn segment_attributes(subtype: Option<&str>) -> Option<Value> {
+    subtype.map(|subtype| json!({"connect:Subtype": {"ValueString": subtype}}))
+}
+
+/// The `Contact` object as the core reads it: its fields under the API reference's names (the
+/// core's `event::parse` decides which are facts), its places and times apart.
 fn says(instance_arn: &str, contact_id: &str, contact: &Contact) -> ConnectSays {
-    let text = |value: Option<&str>| value.map(str::to_owned);
-    let time = |at: Option<&DateTime>| reconcile::iso(millis(at));
-    let facts = [
-        ("channel", contact.channel().map(|c| c.as_str().to_owned())),
+    let text = |value: Option<&str>| value.map(Value::from);
+    let time = |at: Option<&DateTime>| reconcile::iso(millis(at)).map(Value::from);
+    let subtype = contact
+        .segment_attributes()
+        .and_then(|attributes| attributes.get("connect:Subtype"))
+        .and_then(|subtype| subtype.value_string());
+    let voice = contact.customer_voice_activity();
+    let detail = fields([
+        ("Channel", text(contact.channel().map(|c| c.as_str()))),
         (
-            "initiationMethod",
-            contact.initiation_method().map(|m| m.as_str().to_owned()),
+            "InitiationMethod",
+            text(contact.initiation_method().map(|m| m.as_str())),
         ),
-        ("initialContactId", text(contact.initial_contact_id())),
-        ("previousContactId", text(contact.previous_contact_id())),
-        ("relatedContactId", text(contact.related_contact_id())),
-        ("initiationTimestamp", time(contact.initiation_timestamp())),
+        ("InitialContactId", text(contact.initial_contact_id())),
+        ("PreviousContactId", text(contact.previous_contact_id())),
+        ("RelatedContactId", text(contact.related_contact_id())),
+        ("InitiationTimestamp", time(contact.initiation_timestamp())),
         (
-            "connectedToSystemTimestamp",
+            "ConnectedToSystemTimestamp",
             time(contact.connected_to_system_timestamp()),
         ),
-        ("disconnectReason", text(contact.disconnect_reason())),
+        ("DisconnectReason", text(contact.disconnect_reason())),
         (
-            "greetingStartTimestamp",
-            time(
-                contact
-                    .customer_voice_activity()
-                    .and_then(|v| v.greeting_start_timestamp()),
-            ),
+            "CustomerVoiceActivity",
+            object([
+                (
+                    "GreetingStartTimestamp",
+                    time(voice.and_then(|v| v.greeting_start_timestamp())),
+                ),
+                (
+                    "GreetingEndTimestamp",
+                    time(voice.and_then(|v| v.greeting_end_timestamp())),
+                ),
+            ]),
         ),
         (
-            "greetingEndTimestamp",
-            time(
-                contact
-                    .customer_voice_activity()
-                    .and_then(|v| v.greeting_end_timestamp()),
-            ),
-        ),
-        (
-            "answeringMachineDetectionStatus",
-            contact
-                .answering_machine_detection_status()
-                .map(|status| status.as_str().to_owned()),
-        ),
-        (
-            "campaignId",
-            text(contact.campaign().and_then(|c| c.campaign_id())),
-        ),
-        (
-            "potentialDisconnectIssue",
+            "AnsweringMachineDetectionStatus",
             text(
                 contact
-                    .disconnect_details()
-                    .and_then(|d| d.potential_disconnect_issue()),
+                    .answering_machine_detection_status()
+                    .map(|status| status.as_str()),
             ),
         ),
         (
-            "channelSubtype",
-            text(
-                contact
-                    .segment_attributes()
-                    .and_then(|attributes| attributes.get("connect:Subtype"))
-                    .and_then(|subtype| subtype.value_string()),
-            ),
+            "Campaign",
+            object([(
+                "CampaignId",
+                text(contact.campaign().and_then(|c| c.campaign_id())),
+            )]),
         ),
-    ]
-    .into_iter()
-    .filter_map(|(attribute, value)| Some((attribute, value?)))
-    .collect();
+        (
+            "DisconnectDetails",
+            object([(
+                "PotentialDisconnectIssue",
+                text(
+                    contact
+                        .disconnect_details()
+                        .and_then(|d| d.potential_disconnect_issue()),
+                ),
+            )]),
+        ),
+        ("SegmentAttributes", segment_attributes(subtype)),
+    ]);
     ConnectSays {
         contact_id: contact_id.to_owned(),
         instance_arn: instance_arn.to_owned(),
-        facts,
+        detail,
         disconnect_timestamp: millis(contact.disconnect_timestamp()),
         listed_arns: Vec::new(),
         queue: contact
@@ -247,36 +266,29 @@ fn says(instance_arn: &str, contact_id: &str, contact: &Contact) -> ConnectSays 
 /// A `ContactSearchSummary` as the core reads it: fewer facts than `DescribeContact` gives, and
 /// no after-contact work (the run describes a contact that had an agent). Nothing without an id.
 fn summary_says(instance_arn: &str, summary: &ContactSearchSummary) -> Option<ConnectSays> {
-    let text = |value: Option<&str>| value.map(str::to_owned);
-    let facts = [
-        ("channel", summary.channel().map(|c| c.as_str().to_owned())),
+    let text = |value: Option<&str>| value.map(Value::from);
+    let subtype = summary
+        .segment_attributes()
+        .and_then(|attributes| attributes.get("connect:Subtype"))
+        .and_then(|subtype| subtype.value_string());
+    let detail = fields([
+        ("Channel", text(summary.channel().map(|c| c.as_str()))),
         (
-            "initiationMethod",
-            summary.initiation_method().map(|m| m.as_str().to_owned()),
+            "InitiationMethod",
+            text(summary.initiation_method().map(|m| m.as_str())),
         ),
-        ("initialContactId", text(summary.initial_contact_id())),
-        ("previousContactId", text(summary.previous_contact_id())),
+        ("InitialContactId", text(summary.initial_contact_id())),
+        ("PreviousContactId", text(summary.previous_contact_id())),
         (
-            "initiationTimestamp",
-            reconcile::iso(millis(summary.initiation_timestamp())),
+            "InitiationTimestamp",
+            reconcile::iso(millis(summary.initiation_timestamp())).map(Value::from),
         ),
-        (
-            "channelSubtype",
-            text(
-                summary
-                    .segment_attributes()
-                    .and_then(|attributes| attributes.get("connect:Subtype"))
-                    .and_then(|subtype| subtype.value_string()),
-            ),
-        ),
-    ]
-    .into_iter()
-    .filter_map(|(attribute, value)| Some((attribute, value?)))
-    .collect();
+        ("SegmentAttributes", segment_attributes(subtype)),
+    ]);
     Some(ConnectSays {
         contact_id: summary.id()?.to_owned(),
         instance_arn: instance_arn.to_owned(),
-        facts,
+        detail,
         disconnect_timestamp: millis(summary.disconnect_timestamp()),
         queue: summary
             .queue_info()

@@ -5,6 +5,7 @@ use crate::support::corpus::{Rng, delivered, lifecycle};
 use crate::support::memory::{MemoryItem, MemoryStore};
 use connect_contact_state::apply::{Target, apply};
 use connect_contact_state::event::{self, ContactEvent};
+use connect_contact_state::facts::FACTS;
 use connect_contact_state::handler::Handler;
 use connect_contact_state::outcome::Tally;
 use connect_contact_state::recent::RecentItems;
@@ -53,16 +54,30 @@ fn connect_says(item: &MemoryItem) -> ConnectSays {
     };
     let id = |arn: &str| arn.rsplit('/').next().unwrap_or(arn).to_owned();
     let instance_arn = fact("instanceArn").unwrap_or_default();
+    // Connect's answer carries the facts where an event's `detail` does (the fact table's
+    // sources): `event::parse` reads both alike.
+    let mut detail = serde_json::Map::new();
+    for (name, value) in &item.facts {
+        let Some(fact) = FACTS.iter().find(|fact| fact.attribute == *name) else {
+            continue;
+        };
+        if fact.completed_only || *name == "disconnectTimestamp" {
+            continue;
+        }
+        let mut at = &mut detail;
+        let (last, parents) = fact.source.split_last().expect("a source");
+        for parent in parents {
+            at = at
+                .entry(*parent)
+                .or_insert_with(|| serde_json::json!({}))
+                .as_object_mut()
+                .expect("an object");
+        }
+        at.insert((*last).to_owned(), serde_json::json!(value));
+    }
     ConnectSays {
         contact_id: "c-1".into(),
-        facts: item
-            .facts
-            .iter()
-            .filter(|(name, _)| {
-                !name.starts_with("afterContactWork") && *name != "disconnectTimestamp"
-            })
-            .cloned()
-            .collect(),
+        detail,
         disconnect_timestamp: millis(fact("disconnectTimestamp")),
         queue: item
             .places
