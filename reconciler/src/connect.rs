@@ -64,6 +64,11 @@ impl Connect {
         }
     }
 
+    /// A client already made (the tests' mocks).
+    pub fn from_client(client: Client) -> Connect {
+        Connect { client }
+    }
+
     /// Connect's answer about `contact_id` of the instance `instance_arn`.
     pub async fn describe(
         &self,
@@ -302,4 +307,174 @@ fn summary_says(instance_arn: &str, summary: &ContactSearchSummary) -> Option<Co
         }),
         listed_arns: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_connect::operation::describe_contact::DescribeContactOutput;
+    use aws_sdk_connect::operation::search_contacts::SearchContactsOutput;
+    use aws_sdk_connect::types::error::{InvalidRequestException, ResourceNotFoundException};
+    use aws_sdk_connect::types::{
+        AgentInfo, Channel, ContactInitiationMethod, ContactSearchSummaryAgentInfo,
+        ContactSearchSummaryQueueInfo, QueueInfo,
+    };
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    const INSTANCE: &str = "arn:aws:connect:us-east-1:111122223333:instance/i-1";
+
+    /// 2024-05-06T10:00:00.123Z, as the SDK reads Connect's epoch seconds (through an f64).
+    fn at(seconds: f64) -> DateTime {
+        DateTime::from_secs_f64(1_714_989_600.0 + seconds)
+    }
+
+    #[tokio::test]
+    async fn a_described_contact_is_its_fields_under_connects_names_with_iso_times() {
+        let contact = Contact::builder()
+            .id("c-1")
+            .channel(Channel::Voice)
+            .initiation_method(ContactInitiationMethod::Inbound)
+            .initiation_timestamp(at(0.123))
+            .disconnect_timestamp(at(60.5))
+            .disconnect_reason("CUSTOMER_DISCONNECT")
+            .queue_info(
+                QueueInfo::builder()
+                    .id("q-1")
+                    .enqueue_timestamp(at(5.0))
+                    .build(),
+            )
+            .agent_info(
+                AgentInfo::builder()
+                    .id("a-1")
+                    .connected_to_agent_timestamp(at(20.0))
+                    .after_contact_work_end_timestamp(at(90.0))
+                    .after_contact_work_duration(29)
+                    .build(),
+            )
+            .build();
+        let asked = mock!(Client::describe_contact)
+            .match_requests(|input| {
+                input.instance_id() == Some("i-1") && input.contact_id() == Some("c-1")
+            })
+            .then_output(move || {
+                DescribeContactOutput::builder()
+                    .contact(contact.clone())
+                    .build()
+            });
+        let connect =
+            Connect::from_client(mock_client!(aws_sdk_connect, RuleMode::MatchAny, [&asked]));
+        let Ok(Answer::Known(says)) = connect.describe(INSTANCE, "c-1").await else {
+            panic!("a known contact");
+        };
+        assert_eq!(says.detail["Channel"], "VOICE");
+        assert_eq!(
+            says.detail["InitiationTimestamp"],
+            "2024-05-06T10:00:00.123Z"
+        );
+        assert_eq!(says.detail["DisconnectReason"], "CUSTOMER_DISCONNECT");
+        assert_eq!(says.disconnect_timestamp, Some(1_714_989_660_500));
+        assert_eq!(says.queue, Some(("q-1".into(), Some(1_714_989_605_000))));
+        let agent = says.agent.as_ref().expect("the agent");
+        assert_eq!(agent.after_contact_work_duration, Some(29));
+        assert_eq!(
+            agent.after_contact_work_end_timestamp,
+            Some(1_714_989_690_000)
+        );
+        // The core reads it as an event: the facts come out of the detail.
+        let [disconnected, completed] = reconcile::events(&says).try_into().expect("two events");
+        assert_eq!(disconnected.facts.get("channel"), Some("VOICE"));
+        assert_eq!(completed.facts.get("afterContactWorkDuration"), Some("29"));
+    }
+
+    #[tokio::test]
+    async fn a_contact_connect_does_not_know_is_unknown_and_any_other_error_names_the_call() {
+        let not_found = mock!(Client::describe_contact)
+            .match_requests(|input| input.contact_id() == Some("gone"))
+            .then_error(|| {
+                DescribeContactError::ResourceNotFoundException(
+                    ResourceNotFoundException::builder().message("no").build(),
+                )
+            });
+        let broken = mock!(Client::describe_contact).then_error(|| {
+            DescribeContactError::InvalidRequestException(
+                InvalidRequestException::builder().message("bad").build(),
+            )
+        });
+        let connect = Connect::from_client(mock_client!(
+            aws_sdk_connect,
+            RuleMode::MatchAny,
+            [&not_found, &broken]
+        ));
+        assert_eq!(
+            connect.describe(INSTANCE, "gone").await,
+            Ok(Answer::Unknown)
+        );
+        let error = connect
+            .describe(INSTANCE, "c-2")
+            .await
+            .expect_err("an error");
+        assert!(error.0.starts_with("DescribeContact: "), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_search_asks_for_a_time_range_of_its_moment_a_page_of_100_and_passes_the_token_on() {
+        let summary = ContactSearchSummary::builder()
+            .id("c-3")
+            .channel(Channel::Chat)
+            .disconnect_timestamp(at(120.0))
+            .queue_info(
+                ContactSearchSummaryQueueInfo::builder()
+                    .id("q-2")
+                    .enqueue_timestamp(at(10.0))
+                    .build(),
+            )
+            .agent_info(
+                ContactSearchSummaryAgentInfo::builder()
+                    .id("a-2")
+                    .connected_to_agent_timestamp(at(30.0))
+                    .build(),
+            )
+            .build();
+        let searched = mock!(Client::search_contacts)
+            .match_requests(|input| {
+                let range = input.time_range().expect("a range");
+                input.instance_id() == Some("i-1")
+                    && input.max_results() == Some(100)
+                    && input.next_token() == Some("page-2")
+                    && *range.r#type() == SearchContactsTimeRangeType::DisconnectTimestamp
+                    && range.start_time().secs() == 1_714_989_600
+                    && range.end_time().secs() == 1_714_990_200
+            })
+            .then_output(move || {
+                SearchContactsOutput::builder()
+                    .contacts(summary.clone())
+                    .next_token("page-3")
+                    .build()
+                    .expect("an output")
+            });
+        let connect = Connect::from_client(mock_client!(
+            aws_sdk_connect,
+            RuleMode::MatchAny,
+            [&searched]
+        ));
+        let from = SystemTime::UNIX_EPOCH + Duration::from_secs(1_714_989_600);
+        let (found, next) = connect
+            .search(
+                INSTANCE,
+                Moment::Disconnected,
+                (from, from + Duration::from_secs(600)),
+                Some("page-2".into()),
+            )
+            .await
+            .expect("a page");
+        assert_eq!(next.as_deref(), Some("page-3"));
+        let [says] = found.try_into().expect("one contact");
+        assert_eq!(says.contact_id, "c-3");
+        assert_eq!(says.detail["Channel"], "CHAT");
+        assert_eq!(says.disconnect_timestamp, Some(1_714_989_720_000));
+        let agent = says.agent.expect("the agent");
+        assert_eq!(agent.connected_to_agent_timestamp, Some(1_714_989_630_000));
+        // No after-contact work in a summary: the run describes such a contact.
+        assert_eq!(agent.after_contact_work_end_timestamp, None);
+    }
 }
