@@ -637,3 +637,45 @@ async fn a_run_that_cannot_read_the_views_says_why_in_its_own_line() {
     assert!(why.contains("ResourceNotFound"), "{why}");
     assert_eq!(connect.calls(), Default::default());
 }
+
+/// A contact that disconnects while a run is between its search and its look: the search did
+/// not show it, the look (it is listed past its threshold) finds it disconnected and heals it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contact_that_disconnects_between_the_search_and_the_look_heals_in_the_same_run() {
+    let (table, truth, connect) = lost_events_and_connect(40, 41, 100).await;
+    let before = by_contact(table.items().await);
+    let ghosts: Vec<&Item> = truth
+        .values()
+        .filter(|item| {
+            let id = s(item, "contactId").expect("id");
+            before.get(id).map(readable) != Some(readable(item))
+        })
+        .collect();
+    let ghost = ghosts.first().expect("a ghost");
+    // Connect's truth dated now (disconnected 2 minutes ago, inside the search's window), but
+    // in progress until the search has been answered.
+    let disconnected = s(ghost, "disconnectTimestamp").expect("a disconnect");
+    let shift = now_millis() - 120_000 - millis_of(disconnected);
+    let mut in_progress = contact_moved(ghost, shift);
+    if let Some(contact) = in_progress.as_object_mut() {
+        contact.remove("DisconnectTimestamp");
+        contact.remove("AgentInfo");
+    }
+    connect.hold(INSTANCE_ID, in_progress);
+    connect.hold_after_next_search(INSTANCE_ID, contact_moved(ghost, shift));
+    let reconciler = Reconciler::start(&table, &connect, Duration::from_secs(120), &[]).await;
+    let answer = reconciler.run().await.expect("a run");
+    let lines = reconciler.stop().await;
+    let id = s(ghost, "contactId").expect("id");
+    let after = by_contact(table.items().await);
+    let state = |item: Option<&Item>| item.and_then(|item| s(item, "state").map(str::to_owned));
+    assert_eq!(state(after.get(id)), state(Some(ghost)), "{answer}");
+    assert_ne!(state(before.get(id)), state(Some(ghost)));
+    assert_eq!(answer["disconnected"], 0, "{answer}");
+    let line = lines
+        .iter()
+        .find(|line| line["contactId"] == id)
+        .expect("its line");
+    assert_eq!(line["outcome"], "healed", "{line}");
+    assert_eq!(line["via"], "describe", "{line}");
+}

@@ -44,6 +44,9 @@ struct Shared {
     /// `Contact` objects by instance id and contact id.
     contacts: Mutex<HashMap<(String, String), Value>>,
     throttle_every: AtomicU64,
+    /// Contacts that change once the next search has been answered (a contact that disconnects
+    /// while a run is between its search and its look).
+    after_search: Mutex<Vec<(String, Value)>>,
     requests: AtomicU64,
     described: AtomicU64,
     not_found: AtomicU64,
@@ -62,6 +65,7 @@ impl ConnectStandIn {
         let shared = Arc::new(Shared {
             contacts: Mutex::new(HashMap::new()),
             throttle_every: AtomicU64::new(0),
+            after_search: Mutex::new(Vec::new()),
             requests: AtomicU64::new(0),
             described: AtomicU64::new(0),
             not_found: AtomicU64::new(0),
@@ -82,6 +86,13 @@ impl ConnectStandIn {
         let id = contact["Id"].as_str().unwrap_or_default().to_owned();
         if let Ok(mut contacts) = self.shared.contacts.lock() {
             contacts.insert((instance_id.to_owned(), id), contact);
+        }
+    }
+
+    /// Holds `contact` instead of its present truth once the next search has been answered.
+    pub fn hold_after_next_search(&self, instance_id: &str, contact: Value) {
+        if let Ok(mut later) = self.shared.after_search.lock() {
+            later.push((instance_id.to_owned(), contact));
         }
     }
 
@@ -247,6 +258,17 @@ fn search_contacts(shared: &Shared, body: &Value) -> Response<Full<Bytes>> {
     });
     let found: Vec<Value> = found.into_iter().map(|(_, contact)| contact).collect();
     shared.searched.fetch_add(1, Ordering::SeqCst);
+    let later = shared
+        .after_search
+        .lock()
+        .map(|mut later| std::mem::take(&mut *later))
+        .unwrap_or_default();
+    if let Ok(mut contacts) = shared.contacts.lock() {
+        for (instance, contact) in later {
+            let id = contact["Id"].as_str().unwrap_or_default().to_owned();
+            contacts.insert((instance, id), contact);
+        }
+    }
     let total = found.len();
     let contacts: Vec<Value> = found.into_iter().skip(offset).take(page).collect();
     let mut answer = json!({"Contacts": contacts, "TotalCount": total});
