@@ -628,4 +628,72 @@ mod tests {
             Duration::from_secs(29)
         );
     }
+
+    /// Ghost lifetimes under the search's window: runs every 5 minutes, each invoked up to 40 s
+    /// late, and Connect's search showing a disconnect 0 to 5 minutes late (its eventual
+    /// consistency). Every disconnect of a day is inside some run's window once the search shows
+    /// it (the windows leave no gap, whatever the delays), and heals at the first such run — the
+    /// first or, for a disconnect within the last minute before it (the grace), the second run
+    /// after the search shows it: the lifetime in runs and minutes, p50 and max.
+    #[test]
+    fn every_lost_disconnect_heals_within_one_period_of_the_search_showing_it() {
+        let every = Duration::from_secs(300);
+        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_714_953_600);
+        let runs: Vec<(SystemTime, (SystemTime, SystemTime))> = (0..300u64)
+            .map(|k| {
+                let scheduled = start + every * k as u32;
+                let now = scheduled + Duration::from_secs(k * 7_919 % 41);
+                (now, search_window(scheduled, every, now))
+            })
+            .collect();
+        for delay in [
+            Duration::ZERO,
+            Duration::from_secs(120),
+            Duration::from_secs(300),
+        ] {
+            let mut lifetimes: Vec<(usize, Duration)> = (0..2_000u64)
+                .map(|n| {
+                    // Disconnects spread over the day, past the first window.
+                    let at = start + Duration::from_secs(900 + n * 40_009 % 86_000);
+                    let (run, (now, _)) = runs
+                        .iter()
+                        .enumerate()
+                        .find(|(_, (now, (from, to)))| {
+                            *from <= at && at <= *to && at + delay <= *now
+                        })
+                        .expect("a run heals it");
+                    let lost_for = now.duration_since(at).unwrap_or_default();
+                    let first_after = runs
+                        .iter()
+                        .position(|(now, _)| *now >= at + delay)
+                        .unwrap_or(run);
+                    (run - first_after + 1, lost_for)
+                })
+                .collect();
+            lifetimes.sort_by_key(|(_, lost_for)| *lost_for);
+            let p50 = lifetimes[lifetimes.len() / 2].1;
+            let max = lifetimes
+                .iter()
+                .map(|(_, lost_for)| *lost_for)
+                .max()
+                .unwrap_or_default();
+            let most_runs = lifetimes
+                .iter()
+                .map(|(runs, _)| *runs)
+                .max()
+                .unwrap_or_default();
+            // Within one period of the search showing it, plus the grace and the invocation's delay.
+            assert!(
+                max <= delay + every + SEARCH_GRACE + Duration::from_secs(41),
+                "{max:?}"
+            );
+            assert!(most_runs <= 2, "{most_runs}");
+            println!(
+                "search delay {:>3} s: ghost lifetime p50 {:.1} min, max {:.1} min; at most {most_runs} runs after the search shows it",
+                delay.as_secs(),
+                p50.as_secs_f64() / 60.0,
+                max.as_secs_f64() / 60.0,
+            );
+        }
+    }
 }
