@@ -679,3 +679,79 @@ async fn a_contact_that_disconnects_between_the_search_and_the_look_heals_in_the
     assert_eq!(line["outcome"], "healed", "{line}");
     assert_eq!(line["via"], "describe", "{line}");
 }
+
+fn event_type(event: &[u8]) -> Option<String> {
+    let value: Value = serde_json::from_slice(event).ok()?;
+    let detail = &value["detail"];
+    detail
+        .get("eventType")
+        .or_else(|| detail.get("EventType"))?
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// A lost CONNECTED_TO_AGENT: the caller is with an agent, the table still says waiting. Connect's
+/// search of contacts connected to an agent shows it, and one run moves it to `withAgent`,
+/// whatever its age (thresholds no contact reaches), without a `DescribeContact`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_contact_connects_search_shows_with_an_agent_is_moved_to_its_agent() {
+    // Contacts in progress, just connected to their agent.
+    let prefixes: Vec<Vec<Vec<u8>>> = (0..60)
+        .filter_map(|n| {
+            let events = lifecycle_with(&uuid(&format!("c2a-{n}")), n * 31 + 7, &STRESS);
+            let at = events
+                .iter()
+                .position(|event| event_type(event).as_deref() == Some("CONNECTED_TO_AGENT"))?;
+            Some(events[..=at].to_vec())
+        })
+        .collect();
+    assert!(prefixes.len() >= 10, "{}", prefixes.len());
+    let truth = true_order_items(&prefixes).await;
+    let table = fresh_table().await;
+    let lost: Vec<Vec<Vec<u8>>> = prefixes
+        .iter()
+        .map(|events| events[..events.len() - 1].to_vec())
+        .collect();
+    deliver(&table, &stream(&lost, 43)).await;
+    let before = by_contact(table.items().await);
+    let waiting: Vec<&String> = before
+        .iter()
+        .filter(|(_, item)| s(item, "queuedIn").is_some())
+        .map(|(id, _)| id)
+        .collect();
+    assert!(waiting.len() >= 5, "{}", waiting.len());
+    let connect = ConnectStandIn::start().await.expect("stand-in");
+    let now = now_millis();
+    for item in truth.values() {
+        let connected = s(item, "connectedToAgentTimestamp").expect("connected");
+        connect.hold(
+            INSTANCE_ID,
+            contact_moved(item, now - 180_000 - millis_of(connected)),
+        );
+    }
+    let never = [
+        ("RECONCILE_QUEUED_MINUTES", "100000000"),
+        ("RECONCILE_WITH_AGENT_MINUTES", "100000000"),
+    ];
+    let reconciler = Reconciler::start(&table, &connect, Duration::from_secs(60), &never).await;
+    let answer = reconciler.run().await.expect("a run");
+    reconciler.stop().await;
+    let after = by_contact(table.items().await);
+    for id in &waiting {
+        let item = after.get(*id).expect("the item");
+        assert_eq!(s(item, "state"), Some("CONNECTED_TO_AGENT"), "{answer}");
+        assert_eq!(s(item, "queuedIn"), None, "{answer}");
+        assert_eq!(s(item, "withAgent"), s(&truth[*id], "agentArn"), "{answer}");
+    }
+    assert_eq!(answer["connectCalls"], 0, "{answer}");
+    assert_eq!(
+        answer["healed"].as_u64(),
+        Some(waiting.len() as u64),
+        "{answer}"
+    );
+    println!(
+        "reconcile, lost CONNECTED_TO_AGENT: {} waiting in the table, all moved to their agent by one run ({} searches)",
+        waiting.len(),
+        answer["searches"]
+    );
+}
