@@ -52,7 +52,13 @@ pub struct Listing {
     pub left_out: usize,
     /// DynamoDB requests the read took (pages of one Query or Scan of the index).
     pub requests: usize,
+    /// The read stopped at [`MAX_PAGES`]: more entries exist than are listed.
+    pub truncated: bool,
 }
+
+/// Pages one read takes at most: a page of a sparse index holds up to 1 MB, thousands of
+/// entries, so this lists tens of thousands of live contacts and bounds a read's time.
+pub const MAX_PAGES: usize = 20;
 
 #[derive(Debug, thiserror::Error)]
 #[error("reading {what} failed: {message}")]
@@ -84,13 +90,19 @@ pub async fn read(
     // The SDK's paginators follow `LastEvaluatedKey`; each page is one request.
     let mut items: Vec<Item> = Vec::new();
     let mut requests = 0;
+    let mut truncated = false;
     macro_rules! every_page {
         ($request:expr) => {
             let mut pages = $request.into_paginator().send();
             while let Some(page) = pages.next().await {
                 let page = page.map_err(|e| failed(DisplayErrorContext(&e).to_string()))?;
                 requests += 1;
+                let more = page.last_evaluated_key.is_some();
                 items.extend(page.items.unwrap_or_default());
+                if requests == MAX_PAGES && more {
+                    truncated = true;
+                    break;
+                }
             }
         };
     }
@@ -154,6 +166,7 @@ pub async fn read(
         groups,
         left_out,
         requests,
+        truncated,
     })
 }
 
@@ -236,6 +249,11 @@ pub fn render(listing: &Listing, place: &str) -> String {
             "left out: {} entr{} older than the horizon (a lost last event leaves a contact listed)\n",
             listing.left_out,
             if listing.left_out == 1 { "y" } else { "ies" }
+        ));
+    }
+    if listing.truncated {
+        out.push_str(&format!(
+            "truncated: the view holds more than {MAX_PAGES} pages; query one queue or agent\n"
         ));
     }
     out

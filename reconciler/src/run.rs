@@ -153,6 +153,15 @@ pub async fn listed(
     let mut by_id: HashMap<String, Listed> = HashMap::new();
     for view in VIEWS {
         let listing = view_reader::read(table.client, table.name, &view, None, now, None).await?;
+        if listing.truncated {
+            // Still a run: the next ones list again, and heal what this one reaches.
+            tracing::event!(
+                Level::WARN,
+                reconcile = "list",
+                view = view.index,
+                truncated = true
+            );
+        }
         for group in listing.groups {
             entries += group.entries.len();
             let Some(instance_arn) = instance_of(&group.arn) else {
