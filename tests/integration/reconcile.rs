@@ -98,19 +98,7 @@ fn contact_moved(item: &Item, shift: i64) -> Value {
         contact["SegmentAttributes"] = json!({"connect:Subtype": {"ValueString": subtype}});
     }
     // Absent fields are left out, as Connect leaves them.
-    strip_nulls(contact)
-}
-
-fn strip_nulls(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k, strip_nulls(v)))
-                .collect(),
-        ),
-        other => other,
-    }
+    connect_standin::without_nulls(contact)
 }
 
 /// What readers see of an item: everything but the bookkeeping (docs/contract.md: readers never
@@ -483,6 +471,12 @@ async fn on_a_realistic_day_a_run_asks_only_about_the_contacts_left_listed() {
     );
 }
 
+/// Thresholds no contact reaches: only the search heals.
+const NEVER_DUE: [(&str, &str); 2] = [
+    ("RECONCILE_QUEUED_MINUTES", "100000000"),
+    ("RECONCILE_WITH_AGENT_MINUTES", "100000000"),
+];
+
 /// Milliseconds since the epoch, now.
 fn now_millis() -> i64 {
     std::time::SystemTime::now()
@@ -543,11 +537,7 @@ async fn a_listed_contact_connects_search_shows_disconnected_heals_in_the_next_r
             agents += 1;
         }
     }
-    let never = [
-        ("RECONCILE_QUEUED_MINUTES", "100000000"),
-        ("RECONCILE_WITH_AGENT_MINUTES", "100000000"),
-    ];
-    let reconciler = Reconciler::start(&table, &connect, Duration::from_secs(60), &never).await;
+    let reconciler = Reconciler::start(&table, &connect, Duration::from_secs(60), &NEVER_DUE).await;
     let answer = reconciler.run().await.expect("a run");
     let lines = reconciler.stop().await;
     let after = by_contact(table.items().await);
@@ -729,11 +719,7 @@ async fn a_waiting_contact_connects_search_shows_with_an_agent_is_moved_to_its_a
             contact_moved(item, now - 180_000 - millis_of(connected)),
         );
     }
-    let never = [
-        ("RECONCILE_QUEUED_MINUTES", "100000000"),
-        ("RECONCILE_WITH_AGENT_MINUTES", "100000000"),
-    ];
-    let reconciler = Reconciler::start(&table, &connect, Duration::from_secs(60), &never).await;
+    let reconciler = Reconciler::start(&table, &connect, Duration::from_secs(60), &NEVER_DUE).await;
     let answer = reconciler.run().await.expect("a run");
     reconciler.stop().await;
     let after = by_contact(table.items().await);

@@ -310,8 +310,8 @@ fn summary(contact: &Value) -> Value {
     without_nulls(summary)
 }
 
-/// Connect leaves absent fields out.
-fn without_nulls(value: Value) -> Value {
+/// `value` without its null fields, at any depth: Connect leaves absent fields out.
+pub fn without_nulls(value: Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.into_iter()
