@@ -7,7 +7,9 @@
 //!
 //! - [`config`]: its settings;
 //! - [`connect`]: the Connect adapter (`DescribeContact`, `SearchContacts`, the SDK's client);
+//! - [`listed`]: who the views list, and who is due;
 //! - [`rotation`]: which due contacts a run asks about first (least recently asked);
+//! - [`window`]: a run's budget, its search's window, how many looks fit;
 //! - [`run`]: one run: list, search, choose, pace, ask, apply, log.
 //!
 //! What Connect's answer stands for is pure and lives in the core
@@ -15,5 +17,7 @@
 
 pub mod config;
 pub mod connect;
+pub mod listed;
 pub mod rotation;
 pub mod run;
+pub mod window;

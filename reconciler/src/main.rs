@@ -7,7 +7,8 @@ use connect_contact_state::logging;
 use contact_state_reconciler::config::Settings;
 use contact_state_reconciler::connect::Connect;
 use contact_state_reconciler::rotation::Rotation;
-use contact_state_reconciler::run::{BUDGET, Table, run, scheduled_at};
+use contact_state_reconciler::run::{Table, run};
+use contact_state_reconciler::window::{BUDGET, scheduled_at};
 use lambda_runtime::{Error, LambdaEvent, service_fn, tracing};
 use serde_json::Value;
 

@@ -58,7 +58,7 @@ pub fn rounds(due: usize, per_run: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::{BUDGET, calls_per_run};
+    use crate::window::{BUDGET, calls_per_run};
 
     /// Contacts `c-0…` listed `n`, `n-1`, … minutes: `c-0` the longest.
     fn ids(n: usize) -> Vec<String> {
