@@ -1,6 +1,7 @@
 //! One run of the reconciler: list the views' entries; first search Connect for the contacts
-//! that disconnected since a little before the previous run (`SearchContacts`), and heal at once
-//! every listed one it shows, whatever its age; then ask Connect (`DescribeContact`) about the
+//! that disconnected since a little before the previous run, and for those connected to an agent
+//! (`SearchContacts`), and heal at once every listed one the search shows disconnected (or, listed
+//! as waiting, with an agent), whatever its age; then ask Connect (`DescribeContact`) about the
 //! entries listed longer than their view's threshold, least recently asked first
 //! ([`Rotation`]); apply what Connect says through the core's rules and the table's conditional
 //! writes, and log one line per contact looked at plus one for the run. Every call is paced
@@ -253,7 +254,8 @@ impl Run<'_> {
 }
 
 /// One run, until `deadline` (the budget's end: the reserve is already kept back), scheduled
-/// at `scheduled` ([`crate::window::scheduled_at`]). `rotation` is the environment's memory of whom it asked.
+/// at `scheduled` ([`crate::window::scheduled_at`]). `rotation` is the environment's memory of
+/// whom it asked.
 pub async fn run(
     table: &Table<'_>,
     connect: &Connect,
