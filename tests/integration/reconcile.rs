@@ -173,13 +173,11 @@ async fn scenario(contacts: u64, seed: u64, lost: u64) -> Scenario {
     scenario_delivered(contacts, seed, lost, stream).await
 }
 
+/// How a scenario's stream is ordered: [`stream`] (shuffled, duplicated) or [`live_stream`].
+type Order = fn(&[Vec<Vec<u8>>], u64) -> Vec<Vec<u8>>;
+
 /// [`scenario`], its stream as `deliver` orders it (shuffled, or in live order).
-async fn scenario_delivered(
-    contacts: u64,
-    seed: u64,
-    lost: u64,
-    deliver: fn(&[Vec<Vec<u8>>], u64) -> Vec<Vec<u8>>,
-) -> Scenario {
+async fn scenario_delivered(contacts: u64, seed: u64, lost: u64, deliver: Order) -> Scenario {
     let lifecycles: Vec<_> = (0..contacts)
         .map(|n| {
             lifecycle_with(
