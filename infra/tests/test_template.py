@@ -185,8 +185,10 @@ class TemplateSecurity(GeneratedTemplate):
         search = statements["SearchContactsOnly"]
         self.assertEqual(search["Action"], "connect:SearchContacts")
         any_instance, one_instance = search["Resource"]["Fn::If"][1:]
-        self.assertTrue(any_instance["Fn::Sub"].endswith(":instance/*"))
-        self.assertEqual(one_instance, {"Ref": "ConnectInstanceArn"})
+        self.assertEqual(
+            [arn["Fn::Sub"].rsplit(":", 1)[1] for arn in any_instance], ["instance/*", "instance/*/contact/*"]
+        )
+        self.assertEqual(one_instance, [{"Ref": "ConnectInstanceArn"}, {"Fn::Sub": "${ConnectInstanceArn}/contact/*"}])
         reads = statements["ReadTheViewsOnly"]
         self.assertEqual(reads["Action"], "dynamodb:Scan")
         self.assertEqual(
