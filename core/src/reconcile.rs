@@ -13,7 +13,9 @@ use chrono::DateTime;
 use serde_json::{Map, Value, json};
 
 use crate::event::{self, ContactEvent, DETAIL_TYPE, SOURCE};
-use crate::facts::{AFTER_CONTACT_WORK_DURATION, AFTER_CONTACT_WORK_END, AFTER_CONTACT_WORK_START};
+use crate::facts::{
+    AFTER_CONTACT_WORK_DURATION, AFTER_CONTACT_WORK_END, AFTER_CONTACT_WORK_START, PLACES,
+};
 use crate::ordering::Lifecycle;
 use crate::outcome::Outcome;
 
@@ -91,8 +93,8 @@ const SET_HERE: [&str; 6] = [
     "eventType",
     "instanceArn",
     "disconnectTimestamp",
-    "queueInfo",
-    "agentInfo",
+    PLACES.queue.parent,
+    PLACES.agent.parent,
 ];
 
 /// The event of `stage` at `at` (epoch milliseconds) Connect's answer stands for, as the
@@ -106,20 +108,22 @@ fn event(says: &ConnectSays, stage: Lifecycle, at: i64) -> Option<ContactEvent> 
     if let Some(at) = iso(says.disconnect_timestamp) {
         detail.insert("disconnectTimestamp".into(), json!(at));
     }
+    // Where the stream's events say where the contact is (the places' table).
+    let (queue, agent_place) = (&PLACES.queue, &PLACES.agent);
     if let Some((id, since)) = &says.queue {
-        detail.insert(
-            "queueInfo".into(),
-            json!({"queueArn": place_arn(says, "queue", id), "enqueueTimestamp": iso(*since)}),
-        );
+        let mut info = Map::new();
+        info.insert(queue.arn.into(), json!(place_arn(says, "queue", id)));
+        info.insert(queue.since.into(), json!(iso(*since)));
+        detail.insert(queue.parent.into(), Value::Object(info));
     }
     if let Some(agent) = &says.agent {
         let mut info = Map::new();
         info.insert(
-            "agentArn".into(),
+            agent_place.arn.into(),
             json!(place_arn(says, "agent", &agent.id)),
         );
         info.insert(
-            "connectedToAgentTimestamp".into(),
+            agent_place.since.into(),
             json!(iso(agent.connected_to_agent_timestamp)),
         );
         // After-contact work is what a COMPLETED says (the reader takes it from no other).
@@ -141,7 +145,7 @@ fn event(says: &ConnectSays, stage: Lifecycle, at: i64) -> Option<ContactEvent> 
                 info.insert(name.into(), value);
             }
         }
-        detail.insert("agentInfo".into(), Value::Object(info));
+        detail.insert(agent_place.parent.into(), Value::Object(info));
     }
     let time = DateTime::from_timestamp(at.div_euclid(1_000), 0)?;
     let envelope = json!({
