@@ -1,10 +1,15 @@
 # The two commands of the README: `make local` runs the function on the sample events,
 # `make test` runs every test. Both install what they need on first use (infra/setup.sh).
-.PHONY: test check local deploy sam-build sam-local fuzz soak bench clean
+.PHONY: test check local wallboard deploy sam-build sam-local fuzz soak bench clean
 
 # The real binary on the sample events (or EVENTS="a.json b.json") against DynamoDB Local.
 local:
 	SETUP=local infra/with-dynamodb-local.sh infra/local.sh $(EVENTS)
+
+# The wallboard on loopback (http://127.0.0.1:8080/; WALLBOARD_PORT=...) over a small center
+# dated now, against DynamoDB Local; Ctrl-C stops it.
+wallboard:
+	SETUP=local infra/with-dynamodb-local.sh infra/wallboard.sh
 
 # Unit, property and integration tests (DynamoDB Local), the real binary, template checks.
 test:

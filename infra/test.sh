@@ -39,6 +39,12 @@ target_dir=$(infra/target-dir.sh)
 CONTACT_STATE_BINARY="$target_dir/debug/contact-state" LOCAL_LAMBDA_BINARY="$target_dir/debug/local-lambda" \
   .local/venv/bin/python -m unittest discover -s infra/tests -p 'test_redrive.py' -v 2>&1 \
   | tee .local/run/redrive-test.log
+say "the wallboard in headless chromium, its JSON, its read cost (DynamoDB Local, the Connect stand-in)"
+cargo build --quiet -p connect-standin -p contact-state-wallboard --bins
+CONTACT_STATE_BINARY="$target_dir/debug/contact-state" LOCAL_LAMBDA_BINARY="$target_dir/debug/local-lambda" \
+  CONNECT_STANDIN_BINARY="$target_dir/debug/connect-standin" WALLBOARD_SERVE_BINARY="$target_dir/debug/wallboard-serve" \
+  AWS_DEFAULT_REGION=us-east-1 .local/venv/bin/python -m unittest discover -s infra/tests -p 'test_wallboard.py' -v 2>&1 \
+  | tee .local/run/wallboard-test.log
 say "cargo lambda watch / invoke of every sample event (DynamoDB Local with -sharedDb)"
 infra/cargo-lambda.sh
 if [ "$full" = 1 ]; then
@@ -57,7 +63,7 @@ fi
   awk '/^test result:/ { passed += $4; failed += $6 } END { print passed + 0, failed + 0 }' \
     .local/run/cargo-test.log
   for log in .local/run/template-test.log .local/run/pattern-test.log .local/run/doc-figures-test.log \
-    .local/run/redrive-test.log \
+    .local/run/redrive-test.log .local/run/wallboard-test.log \
     .local/run/deploy-test.log; do
     [ -f "$log" ] || continue
     awk '/^Ran [0-9]+ test/ { ran = $2 } /^FAILED/ { split($0, f, /[=,)]/); failed = f[2] + f[4] }

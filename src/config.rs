@@ -61,6 +61,34 @@ impl Config {
 }
 
 /// `TABLE_NAME`: required, and not blank. The reconciler reads it by the same rule.
+/// A setting the reconciler or the wallboard cannot run with: clap's one-line message (the
+/// variable, the value, what it must be).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SettingError(String);
+
+impl From<clap::Error> for SettingError {
+    fn from(error: clap::Error) -> SettingError {
+        let message = error.to_string();
+        let first = message.lines().next().unwrap_or_default();
+        SettingError(first.trim_start_matches("error: ").to_owned())
+    }
+}
+
+/// Settings that clap reads from the environment (`env`), as the reconciler's and the
+/// wallboard's are; `--flag value` arguments follow the same rules, for tests.
+pub trait FromEnv: clap::Parser {
+    fn from_env() -> Result<Self, SettingError> {
+        Ok(Self::try_parse_from(std::iter::empty::<String>())?)
+    }
+
+    fn from_args<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Self, SettingError> {
+        Ok(Self::try_parse_from(args)?)
+    }
+}
+
+impl<T: clap::Parser> FromEnv for T {}
+
 pub fn table_name(value: Option<String>) -> Result<String, ConfigError> {
     value
         .filter(|name| !name.trim().is_empty())

@@ -1,13 +1,13 @@
-//! Reading the live views (docs/contract.md, "Live views") and one contact, for `contact-views`: who waits in
-//! which queue, in arrival order; what each agent is handling; one item, readable. Only the
-//! indexes are read (a view lists a few hundred contacts at most), never the table by Scan.
+//! Reading the live views (docs/contract.md, "Live views") and one contact, for `contact-views`
+//! and the wallboard: who waits in which queue, in arrival order; what each agent is handling;
+//! one item, readable. Only the indexes are read (a view lists a few hundred contacts at most), never the table by Scan.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 use serde::Serialize;
 use serde_dynamo::aws_sdk_dynamodb_1::from_item;
 
@@ -42,7 +42,7 @@ pub struct Group {
 }
 
 /// A view as read: its groups, and how many entries were older than the horizon.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Listing {
     pub view: &'static str,
@@ -54,6 +54,8 @@ pub struct Listing {
     pub requests: usize,
     /// The read stopped at [`MAX_PAGES`]: more entries exist than are listed.
     pub truncated: bool,
+    /// Read capacity units the read consumed, as DynamoDB reports them (what it is billed).
+    pub read_units: f64,
 }
 
 /// Pages one read takes at most: a page of a sparse index holds up to 1 MB, thousands of
@@ -91,12 +93,18 @@ pub async fn read(
     let mut items: Vec<Item> = Vec::new();
     let mut requests = 0;
     let mut truncated = false;
+    let mut read_units = 0.0;
     macro_rules! every_page {
         ($request:expr) => {
             let mut pages = $request.into_paginator().send();
             while let Some(page) = pages.next().await {
                 let page = page.map_err(|e| failed(DisplayErrorContext(&e).to_string()))?;
                 requests += 1;
+                read_units += page
+                    .consumed_capacity
+                    .as_ref()
+                    .and_then(|consumed| consumed.capacity_units)
+                    .unwrap_or_default();
                 let more = page.last_evaluated_key.is_some();
                 items.extend(page.items.unwrap_or_default());
                 if requests == MAX_PAGES && more {
@@ -116,10 +124,17 @@ pub async fn read(
                     .key_condition_expression("#place = :place")
                     .expression_attribute_names("#place", view.attribute)
                     .expression_attribute_values(":place", AttributeValue::S(arn.to_owned()))
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
             );
         }
         None => {
-            every_page!(client.scan().table_name(table).index_name(view.index));
+            every_page!(
+                client
+                    .scan()
+                    .table_name(table)
+                    .index_name(view.index)
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            );
         }
     }
     let mut groups: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
@@ -167,6 +182,7 @@ pub async fn read(
         left_out,
         requests,
         truncated,
+        read_units,
     })
 }
 

@@ -117,6 +117,7 @@ class TemplateSecurity(GeneratedTemplate):
         for function, group_name, suffix in (
             ("ContactStateFunction", "ContactStateLogGroup", "contact-state"),
             ("ReconcilerFunction", "ReconcilerLogGroup", "reconciler"),
+            ("WallboardFunction", "WallboardLogGroup", "wallboard"),
         ):
             logging = self.resources[function]["Properties"]["LoggingConfig"]
             self.assertEqual(logging["LogGroup"], {"Ref": group_name})
@@ -133,7 +134,9 @@ class TemplateSecurity(GeneratedTemplate):
             self.assertNotIn('"logs:*"', text, name)
         _, role = self.function_role()
         self.assertNotIn(BASIC_EXECUTION, role["Properties"].get("ManagedPolicyArns", []))
-        self.assertEqual(set(self.of_type("AWS::Logs::LogGroup")), {"ContactStateLogGroup", "ReconcilerLogGroup"})
+        self.assertEqual(
+            set(self.of_type("AWS::Logs::LogGroup")), {"ContactStateLogGroup", "ReconcilerLogGroup", "WallboardLogGroup"}
+        )
 
     def test_the_rule_matches_only_amazon_connect_contact_events(self):
         rules = self.event_rules()
@@ -148,8 +151,11 @@ class TemplateSecurity(GeneratedTemplate):
             )
 
     def test_only_the_rule_may_invoke_the_function(self):
-        """The event function by the contact events rule only; the reconciler by its schedule."""
+        """The event function by the contact events rule only; the reconciler by its schedule
+        (the wallboard by its API: TemplateWallboard)."""
         permissions = self.of_type("AWS::Lambda::Permission")
+        self.assertEqual(permissions.pop("WallboardInvokePermission")["Properties"]["Principal"],
+                         "apigateway.amazonaws.com")
         sources = {
             "ContactStateFunction": "ContactStateFunctionContactEvents",
             "ReconcilerFunction": "ReconcilerFunctionSchedule",
@@ -719,7 +725,8 @@ class TemplateWatching(GeneratedTemplate):
         self.assertEqual(
             list(groups),
             ["Amazon Connect", "Retention", "Logging, metrics and alarms", "Table and billing",
-             "Reconciling with Connect (needs LiveViews on)", "Local only (leave empty when deploying)"],
+             "Reconciling with Connect (needs LiveViews on)", "The wallboard (needs LiveViews on)",
+             "Local only (leave empty when deploying)"],
         )
         grouped = [name for names in groups.values() for name in names]
         self.assertEqual(sorted(grouped), sorted(self.source["Parameters"]), "each parameter in exactly one group")
@@ -749,3 +756,77 @@ class TemplateWatching(GeneratedTemplate):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TemplateWallboard(GeneratedTemplate):
+    """docs/wallboard.md, "In the stack": the board takes a valid JWT; least privilege."""
+
+    def routes(self):
+        return {r["Properties"]["RouteKey"]: r for r in self.of_type("AWS::ApiGatewayV2::Route").values()}
+
+    def test_every_route_that_returns_data_takes_the_jwt_authorizer_and_the_only_other_is_the_page(self):
+        routes = self.routes()
+        self.assertEqual(set(routes), {"GET /board", "GET /"})
+        board = routes["GET /board"]["Properties"]
+        self.assertEqual(board["AuthorizationType"], "JWT")
+        self.assertEqual(board["AuthorizerId"], {"Ref": "WallboardAuthorizer"})
+        # The page a browser opens before it has a token: the crate's static page, no data
+        # (test_wallboard.py checks what it serves).
+        self.assertEqual(routes["GET /"]["Properties"]["AuthorizationType"], "NONE")
+        # No default route and no API-wide catch-all: nothing else reaches the function.
+        for route in routes.values():
+            self.assertNotIn("$default", route["Properties"]["RouteKey"])
+        (authorizer,) = self.of_type("AWS::ApiGatewayV2::Authorizer").values()
+        properties = authorizer["Properties"]
+        self.assertEqual(properties["AuthorizerType"], "JWT")
+        self.assertEqual(properties["IdentitySource"], ["$request.header.Authorization"])
+        issuer = properties["JwtConfiguration"]["Issuer"]["Fn::If"]
+        self.assertEqual(issuer[0], "WallboardCognito")
+        self.assertEqual(issuer[1], {"Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${WallboardUserPool}"})
+        self.assertEqual(issuer[2], {"Ref": "WallboardOidcIssuer"})
+        (audience,) = properties["JwtConfiguration"]["Audience"]
+        self.assertEqual(audience["Fn::If"][1:], [{"Ref": "WallboardUserPoolClient"}, {"Ref": "WallboardOidcAudience"}])
+
+    def test_the_user_pool_takes_only_users_an_administrator_adds_and_signs_in_with_managed_login(self):
+        (pool,) = self.of_type("AWS::Cognito::UserPool").values()
+        self.assertEqual(pool["Condition"], "WallboardCognito")
+        self.assertTrue(pool["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"])
+        (client,) = self.of_type("AWS::Cognito::UserPoolClient").values()
+        self.assertFalse(client["Properties"]["GenerateSecret"])
+        self.assertEqual(client["Properties"]["CallbackURLs"],
+                         [{"Fn::Sub": "https://${WallboardApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/"}])
+        (domain,) = self.of_type("AWS::Cognito::UserPoolDomain").values()
+        self.assertEqual(domain["Properties"]["ManagedLoginVersion"], 2)
+        self.assertEqual(len(self.of_type("AWS::Cognito::ManagedLoginBranding")), 1)
+
+    def test_the_wallboard_may_only_scan_the_views_and_list_queues_and_users(self):
+        function = self.resources["WallboardFunction"]
+        role = self.resources[function["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
+        self.assertNotIn("ManagedPolicyArns", role)
+        (policy,) = role["Policies"]
+        statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+        self.assertEqual(set(statements), {"ReadTheViewsOnly", "NamesOfQueuesAndUsersOnly", "WriteToItsLogGroupOnly"})
+        self.assertEqual(statements["ReadTheViewsOnly"]["Action"], "dynamodb:Scan")
+        self.assertEqual(
+            statements["ReadTheViewsOnly"]["Resource"],
+            [{"Fn::Sub": "${ContactStateTable.Arn}/index/queued"}, {"Fn::Sub": "${ContactStateTable.Arn}/index/withAgent"}],
+        )
+        self.assertEqual(statements["NamesOfQueuesAndUsersOnly"]["Action"], ["connect:ListQueues", "connect:ListUsers"])
+        self.assertEqual(statements["NamesOfQueuesAndUsersOnly"]["Resource"]["Fn::If"][2], {"Ref": "ConnectInstanceArn"})
+        self.assertEqual(statements["WriteToItsLogGroupOnly"]["Resource"], {"Fn::GetAtt": ["WallboardLogGroup", "Arn"]})
+        # Only its API may invoke it.
+        permissions = [p["Properties"] for p in self.of_type("AWS::Lambda::Permission").values()
+                       if p["Properties"]["FunctionName"] == {"Ref": "WallboardFunction"}]
+        self.assertEqual([p["Principal"] for p in permissions], ["apigateway.amazonaws.com"])
+        self.assertIn("${WallboardApi}/*/GET/*", permissions[0]["SourceArn"]["Fn::Sub"])
+
+    def test_wallboard_off_or_no_views_removes_it_and_the_url_is_an_output(self):
+        template = yaml_parse(TEMPLATE.read_text())
+        conditions = template["Conditions"]
+        self.assertEqual(conditions["WallboardOn"]["Fn::And"],
+                         [{"Condition": "ViewsOn"}, {"Fn::Equals": [{"Ref": "Wallboard"}, "on"]}])
+        self.assertEqual(template["Parameters"]["Wallboard"]["Default"], "on")
+        for name, resource in template["Resources"].items():
+            if name.startswith("Wallboard"):
+                self.assertIn(resource.get("Condition"), {"WallboardOn", "WallboardCognito"}, name)
+        self.assertEqual(template["Outputs"]["WallboardUrl"]["Condition"], "WallboardOn")

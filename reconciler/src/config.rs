@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use connect_contact_state::config::{ConfigError, DEFAULT_RETENTION_DAYS, retention_days};
+pub use connect_contact_state::config::{FromEnv, SettingError};
 
 /// Connect's default quota for `DescribeContact` is 2 requests a second (burst 5), per account
 /// and Region, shared with every other caller of that part of the API: one a second leaves
@@ -60,33 +61,7 @@ pub struct Settings {
     pub max_contacts: usize,
 }
 
-/// A setting the reconciler cannot run with: clap's one-line message (the variable, the value,
-/// what it must be).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct SettingError(String);
-
-impl From<clap::Error> for SettingError {
-    fn from(error: clap::Error) -> SettingError {
-        let message = error.to_string();
-        let first = message.lines().next().unwrap_or_default();
-        SettingError(first.trim_start_matches("error: ").to_owned())
-    }
-}
-
 impl Settings {
-    /// From the process environment.
-    pub fn from_env() -> Result<Settings, SettingError> {
-        Ok(Settings::try_parse_from(std::iter::empty::<String>())?)
-    }
-
-    /// From `--flag value` arguments (the same rules; tests need not touch the environment).
-    pub fn from_args<'a>(
-        args: impl IntoIterator<Item = &'a str>,
-    ) -> Result<Settings, SettingError> {
-        Ok(Settings::try_parse_from(args)?)
-    }
-
     pub fn instance_arn(&self) -> Option<&str> {
         self.instance_arn
             .as_deref()

@@ -4,7 +4,7 @@ use std::time::{Instant, SystemTime};
 use aws_config::BehaviorVersion;
 use connect_contact_state::dynamodb::{self, DynamoDbStore};
 use connect_contact_state::logging;
-use contact_state_reconciler::config::Settings;
+use contact_state_reconciler::config::{FromEnv, Settings};
 use contact_state_reconciler::connect::Connect;
 use contact_state_reconciler::rotation::Rotation;
 use contact_state_reconciler::run::{Table, run};

@@ -1,5 +1,6 @@
-//! A stand-in for the two Amazon Connect calls the reconciler makes, `DescribeContact` and
-//! `SearchContacts` (moto has no Connect). It answers as the API reference shapes them,
+//! A stand-in for the Amazon Connect calls this workspace makes: the reconciler's
+//! `DescribeContact` and `SearchContacts`, the wallboard's `ListQueues` and `ListUsers` (moto has
+//! no Connect). It answers as the API reference shapes them,
 //! REST-JSON, so the real SDK talks to it through `AWS_ENDPOINT_URL_CONNECT`:
 //!
 //! - `GET /contacts/{InstanceId}/{ContactId}` → 200 `{"Contact": {…}}`, timestamps as epoch
@@ -9,16 +10,22 @@
 //!   `CONNECTED_TO_AGENT_TIMESTAMP`) → the held contacts of the instance that disconnected (were
 //!   connected to an agent) in the range, oldest first, as `ContactSearchSummary`
 //!   objects, `MaxResults` a page (100 at most) with a `NextToken`, and `TotalCount`;
+//! - `GET /queues-summary/{InstanceId}` and `GET /users-summary/{InstanceId}` → the named queues
+//!   (`QueueSummaryList`: `Arn`, `Id`, `Name`, `QueueType`) and users (`UserSummaryList`:
+//!   `Arn`, `Id`, `Username`) of the instance, `maxResults` a page with a `NextToken`;
 //! - every `throttle_every`-th request → 429 `TooManyRequestsException`, as Connect throttles
 //!   calls beyond its quota (the SDK retries them).
 //!
 //! What it does not model: the search's own delay (a contact shows as soon as it is held),
-//! search criteria and sorting other than by the range's timestamp, other time-range types.
+//! search criteria and sorting other than by the range's timestamp, other time-range types;
+//! `ListQueues`' `queueTypes` filter (it lists every queue it holds).
 //!
 //! <https://docs.aws.amazon.com/connect/latest/APIReference/API_DescribeContact.html>,
 //! <https://docs.aws.amazon.com/connect/latest/APIReference/API_Contact.html>,
 //! <https://docs.aws.amazon.com/connect/latest/APIReference/API_SearchContacts.html>,
-//! <https://docs.aws.amazon.com/connect/latest/APIReference/API_ContactSearchSummary.html>
+//! <https://docs.aws.amazon.com/connect/latest/APIReference/API_ContactSearchSummary.html>,
+//! <https://docs.aws.amazon.com/connect/latest/APIReference/API_ListQueues.html>,
+//! <https://docs.aws.amazon.com/connect/latest/APIReference/API_ListUsers.html>
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -38,6 +45,8 @@ pub struct Calls {
     pub not_found: u64,
     pub searched: u64,
     pub throttled: u64,
+    /// `ListQueues` and `ListUsers` pages served.
+    pub listed: u64,
 }
 
 struct Shared {
@@ -47,11 +56,15 @@ struct Shared {
     /// Contacts that change once the next search has been answered (a contact that disconnects
     /// while a run is between its search and its look).
     after_search: Mutex<Vec<(String, Value)>>,
+    /// `QueueSummary` and `UserSummary` objects by instance id, in the order named.
+    queues: Mutex<HashMap<String, Vec<Value>>>,
+    users: Mutex<HashMap<String, Vec<Value>>>,
     requests: AtomicU64,
     described: AtomicU64,
     not_found: AtomicU64,
     searched: AtomicU64,
     throttled: AtomicU64,
+    listed: AtomicU64,
 }
 
 pub struct ConnectStandIn {
@@ -66,11 +79,14 @@ impl ConnectStandIn {
             contacts: Mutex::new(HashMap::new()),
             throttle_every: AtomicU64::new(0),
             after_search: Mutex::new(Vec::new()),
+            queues: Mutex::new(HashMap::new()),
+            users: Mutex::new(HashMap::new()),
             requests: AtomicU64::new(0),
             described: AtomicU64::new(0),
             not_found: AtomicU64::new(0),
             searched: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
+            listed: AtomicU64::new(0),
         });
         let address = loopback_http::serve(Arc::clone(&shared), answer).await?;
         Ok(ConnectStandIn { address, shared })
@@ -96,6 +112,30 @@ impl ConnectStandIn {
         }
     }
 
+    /// A queue of the instance, as `ListQueues` lists it.
+    pub fn name_queue(&self, instance_id: &str, arn: &str, name: &str) {
+        let id = arn.rsplit('/').next().unwrap_or_default();
+        if let Ok(mut queues) = self.shared.queues.lock() {
+            queues
+                .entry(instance_id.to_owned())
+                .or_default()
+                .push(json!({
+                    "Arn": arn, "Id": id, "Name": name, "QueueType": "STANDARD",
+                }));
+        }
+    }
+
+    /// A user (agent) of the instance, as `ListUsers` lists them.
+    pub fn name_user(&self, instance_id: &str, arn: &str, username: &str) {
+        let id = arn.rsplit('/').next().unwrap_or_default();
+        if let Ok(mut users) = self.shared.users.lock() {
+            users
+                .entry(instance_id.to_owned())
+                .or_default()
+                .push(json!({"Arn": arn, "Id": id, "Username": username}));
+        }
+    }
+
     /// Throttles every `n`-th request from now on (0: none).
     pub fn throttle_every(&self, n: u64) {
         self.shared.throttle_every.store(n, Ordering::SeqCst);
@@ -107,6 +147,7 @@ impl ConnectStandIn {
             not_found: self.shared.not_found.load(Ordering::SeqCst),
             searched: self.shared.searched.load(Ordering::SeqCst),
             throttled: self.shared.throttled.load(Ordering::SeqCst),
+            listed: self.shared.listed.load(Ordering::SeqCst),
         }
     }
 }
@@ -143,6 +184,23 @@ async fn answer(
         .map(str::to_owned)
         .collect();
     let method = request.method().clone();
+    let query = request.uri().query().unwrap_or_default().to_owned();
+    if let ([listing, instance], &hyper::Method::GET) = (path.as_slice(), &method) {
+        let (held, field) = match listing.as_str() {
+            "queues-summary" => (&shared.queues, "QueueSummaryList"),
+            "users-summary" => (&shared.users, "UserSummaryList"),
+            _ => (&shared.queues, ""),
+        };
+        if !field.is_empty() {
+            shared.listed.fetch_add(1, Ordering::SeqCst);
+            let all = held
+                .lock()
+                .ok()
+                .and_then(|held| held.get(instance).cloned())
+                .unwrap_or_default();
+            return Ok(list_page(all, field, &query));
+        }
+    }
     let (instance, contact) = match (path.as_slice(), &method) {
         ([search], &hyper::Method::POST) if search == "search-contacts" => {
             let body = request.into_body().collect().await.map(|b| b.to_bytes());
@@ -164,7 +222,7 @@ async fn answer(
             return Ok(error(
                 StatusCode::BAD_REQUEST,
                 "InvalidRequestException",
-                "only DescribeContact and SearchContacts are served here",
+                "only DescribeContact, SearchContacts, ListQueues and ListUsers are served here",
             ));
         }
     };
@@ -198,6 +256,27 @@ fn json_response(body: &Value) -> Response<Full<Bytes>> {
         .header("content-type", "application/json")
         .body(Full::new(Bytes::from(body.to_string())))
         .unwrap_or_default()
+}
+
+/// One page of a `List*` answer: `maxResults` (100 by default, as Connect's) from the offset
+/// `nextToken` holds.
+fn list_page(all: Vec<Value>, field: &str, query: &str) -> Response<Full<Bytes>> {
+    let parameter = |name: &str| {
+        query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(key, _)| *key == name)
+            .and_then(|(_, value)| value.parse::<usize>().ok())
+    };
+    let page = parameter("maxResults").unwrap_or(100).clamp(1, 1000);
+    let offset = parameter("nextToken").unwrap_or(0);
+    let total = all.len();
+    let listed: Vec<Value> = all.into_iter().skip(offset).take(page).collect();
+    let mut answer = json!({ field: listed });
+    if offset + page < total {
+        answer["NextToken"] = json!((offset + page).to_string());
+    }
+    json_response(&answer)
 }
 
 /// `SearchContacts` over `DISCONNECT_TIMESTAMP`: the held contacts of the instance disconnected

@@ -25,7 +25,22 @@ where
     F: Future<Output = Result<Response<Full<Bytes>>, E>> + Send + 'static,
     E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
 {
-    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+    serve_at(0, shared, answer).await
+}
+
+/// [`serve`] on a given loopback port (0: any free one).
+pub async fn serve_at<S, A, F, E>(
+    port: u16,
+    shared: Arc<S>,
+    answer: A,
+) -> std::io::Result<SocketAddr>
+where
+    S: Send + Sync + 'static,
+    A: Fn(Arc<S>, Request<Incoming>) -> F + Copy + Send + Sync + 'static,
+    F: Future<Output = Result<Response<Full<Bytes>>, E>> + Send + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+{
+    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     let address = listener.local_addr()?;
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
