@@ -80,6 +80,52 @@ if .local/py/bin/python infra/compare_tables.py "$endpoint" contact-state-local 
 else
   failed=$((failed + 1))
 fi
+say "the wallboard under cargo lambda watch: its function URL serves the page and the board"
+cargo build --quiet -p connect-standin --bins
+.local/py/bin/python infra/wallboard_center.py "$state/wallboard" --center small >/dev/null
+"$target_dir/debug/connect-standin" "$state/wallboard/names.json" >"$state/standin.out" &
+standin_pid=$!
+trap 'kill "$standin_pid" 2>/dev/null || true; cleanup' EXIT
+for _ in $(seq 50); do [ -s "$state/standin.out" ] && break; sleep 0.1; done
+wallboard_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+kill -- -"$watch_pid" 2>/dev/null || true
+# The sample events are dated 2024: no horizon, or every entry would be left out.
+connect_endpoint=$(head -n 1 "$state/standin.out")
+(cd wallboard && exec setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$wallboard_port" \
+  --env-vars "TABLE_NAME=contact-state-local,AWS_ENDPOINT_URL_DYNAMODB=$endpoint,AWS_ENDPOINT_URL_CONNECT=$connect_endpoint,WALLBOARD_HORIZON_HOURS=0" \
+  >"$root/$state/wallboard-watch.log" 2>&1) &
+watch_pid=$!
+url="http://127.0.0.1:$wallboard_port/lambda-url/contact-state-wallboard/"
+if python3 - "$url" "$watch_pid" >&2 <<'PY'
+import json, os, sys, time, urllib.request
+url, watcher = sys.argv[1], int(sys.argv[2])
+for _ in range(600):  # the first request waits for the build
+    try:
+        os.kill(watcher, 0)
+    except ProcessLookupError:
+        sys.exit("cargo lambda watch exited")
+    try:
+        with urllib.request.urlopen(url + "board", timeout=300) as response:
+            board = json.load(response)
+        break
+    except OSError:
+        time.sleep(0.5)
+else:
+    sys.exit(f"{url}board never answered")
+with urllib.request.urlopen(url, timeout=60) as response:
+    page = response.read().decode()
+assert "Contact center wallboard" in page, "the page"
+# The sample task (events 10-12) is with its agent; nothing waits.
+agents = [c["contactId"] for a in board["agents"] for c in a["contacts"]]
+assert agents == ["33333333-3333-4333-8333-333333333333"], agents
+print(f"{url}: the page, and a board with {len(board['agents'])} agent: pass")
+PY
+then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+  tail -n 20 "$state/wallboard-watch.log" >&2
+fi
 printf 'cargo lambda watch/invoke: %d passed, %d failed\n' "$passed" "$failed" >&2
 echo "$passed $failed" >.local/run/cargo-lambda.totals
 [ "$failed" -eq 0 ]
