@@ -11,8 +11,10 @@ rustup target list --installed | grep -qx aarch64-unknown-linux-gnu \
   || rustup target add aarch64-unknown-linux-gnu
 echo "==> sam build (release, arm64; first build: several minutes)" >&2
 sam build "$@"
-# Both functions; the reconciler exists unless ReconcileEveryMinutes=0 or LiveViews=off.
-python3 - .aws-sam/build/ContactStateFunction/bootstrap .aws-sam/build/ReconcilerFunction/bootstrap <<'PY'
+# The three functions; the reconciler exists unless ReconcileEveryMinutes=0 or LiveViews=off,
+# the wallboard unless Wallboard=off or LiveViews=off.
+python3 - .aws-sam/build/ContactStateFunction/bootstrap .aws-sam/build/ReconcilerFunction/bootstrap \
+  .aws-sam/build/WallboardFunction/bootstrap <<'PY'
 import io, os, struct, sys, zipfile
 for path in sys.argv[1:]:
     with open(path, "rb") as f:

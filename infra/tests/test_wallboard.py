@@ -150,44 +150,55 @@ class WallboardInABrowser(unittest.TestCase):
     def wait_for(cls, condition, timeout=15):
         return WebDriverWait(cls.driver, timeout, poll_frequency=0.2).until(condition)
 
-    def queue(self, name):
-        for queue in self.driver.find_elements(By.CSS_SELECTOR, "#queue-list .queue"):
-            if queue.find_element(By.CSS_SELECTOR, ".queue-name").text == name:
+    # The page re-renders every second: what it shows is read in one script, never through
+    # element handles a render may have replaced.
+    SNAPSHOT = """
+        const text = (root, selector) => { const e = root.querySelector(selector); return e ? e.textContent : null; };
+        return {
+          queues: [...document.querySelectorAll('#queue-list .queue')].map(q => ({
+            name: text(q, '.queue-name'), count: text(q, '.waiting-count'), oldest: text(q, '.oldest-wait'),
+            contacts: [...q.querySelectorAll('ol.waiting li')].map(li => ({
+              id: li.dataset.contactId, level: li.dataset.level, text: li.textContent })) })),
+          agents: [...document.querySelectorAll('#agents tbody tr[data-arn]')].map(r => ({
+            name: text(r, '.agent-name'), contact: r.dataset.contactId, level: r.dataset.level,
+            phase: text(r, '.phase'), withAgent: text(r, '.with-agent') })),
+          main: document.querySelector('main').textContent,
+        };"""
+
+    def snapshot(self):
+        return self.driver.execute_script(self.SNAPSHOT)
+
+    def queue(self, name, snapshot=None):
+        for queue in (snapshot or self.snapshot())["queues"]:
+            if queue["name"] == name:
                 return queue
         self.fail(f"no queue named {name}")
 
-    def agent_row(self, name):
-        for row in self.driver.find_elements(By.CSS_SELECTOR, "#agents tbody tr"):
-            cells = row.find_elements(By.CSS_SELECTOR, ".agent-name")
-            if cells and cells[0].text == name:
-                return row
+    def agent(self, name, snapshot=None):
+        for agent in (snapshot or self.snapshot())["agents"]:
+            if agent["name"] == name:
+                return agent
         self.fail(f"no agent named {name}")
 
     def test_each_queue_shows_by_name_its_waiting_count_oldest_wait_and_callers_in_arrival_order(self):
-        names = [q.text for q in self.driver.find_elements(By.CSS_SELECTOR, "#queue-list .queue-name")]
-        self.assertEqual(names, ["Billing", "Callbacks", "Sales", "Support"])
-        sales = self.queue("Sales")
-        self.assertEqual(sales.find_element(By.CSS_SELECTOR, ".waiting-count").text, "3")
-        self.assertRegex(sales.find_element(By.CSS_SELECTOR, ".oldest-wait").text, r"^Oldest wait 3m [2-5]\ds")
-        callers = sales.find_elements(By.CSS_SELECTOR, "ol.waiting li")
-        self.assertEqual([c.get_attribute("data-contact-id") for c in callers],
-                         [wallboard_center.contact_id(n) for n in (1, 2, 3)])
-        self.assertIn("VOICE", callers[0].text)
-        self.assertEqual(self.queue("Callbacks").find_element(By.CSS_SELECTOR, ".oldest-wait").text,
-                         "Nobody waiting")
-        page = self.driver.page_source
-        self.assertNotIn("arn:aws:connect", self.driver.find_element(By.TAG_NAME, "main").text)
-        self.assertIn("Sales", page)
+        board = self.snapshot()
+        self.assertEqual([q["name"] for q in board["queues"]], ["Billing", "Callbacks", "Sales", "Support"])
+        sales = self.queue("Sales", board)
+        self.assertEqual(sales["count"], "3")
+        self.assertRegex(sales["oldest"], r"^Oldest wait 3m [2-5]\ds")
+        self.assertEqual([c["id"] for c in sales["contacts"]], [wallboard_center.contact_id(n) for n in (1, 2, 3)])
+        self.assertIn("VOICE", sales["contacts"][0]["text"])
+        self.assertEqual(self.queue("Callbacks", board)["oldest"], "Nobody waiting")
+        self.assertNotIn("arn:aws:connect", board["main"])
 
     def test_waits_past_the_thresholds_are_amber_then_red_and_say_so_in_words(self):
-        levels = [c.get_attribute("data-level") for c in
-                  self.queue("Sales").find_elements(By.CSS_SELECTOR, "ol.waiting li")]
-        self.assertEqual(levels, ["red", "amber", "ok"])
-        red = self.queue("Sales").find_elements(By.CSS_SELECTOR, "ol.waiting li")[0]
-        self.assertIn("over red threshold", red.text)
-        self.assertEqual(self.queue("Billing").find_element(By.CSS_SELECTOR, "li").get_attribute("data-level"),
-                         "amber")
-        self.assertEqual(self.queue("Support").find_element(By.CSS_SELECTOR, "li").get_attribute("data-level"), "ok")
+        board = self.snapshot()
+        sales = self.queue("Sales", board)["contacts"]
+        self.assertEqual([c["level"] for c in sales], ["red", "amber", "ok"])
+        self.assertIn("over red threshold", sales[0]["text"])
+        self.assertIn("over amber threshold", sales[1]["text"])
+        self.assertEqual(self.queue("Billing", board)["contacts"][0]["level"], "amber")
+        self.assertEqual(self.queue("Support", board)["contacts"][0]["level"], "ok")
 
     def test_a_supervisor_can_set_the_thresholds_on_the_page(self):
         amber = self.driver.find_element(By.ID, "wait-amber")
@@ -195,8 +206,7 @@ class WallboardInABrowser(unittest.TestCase):
         amber.send_keys("10\n")
         self.driver.execute_script("document.getElementById('wait-amber').dispatchEvent(new Event('change'))")
         try:
-            self.wait_for(lambda d: self.queue("Support").find_element(By.CSS_SELECTOR, "li")
-                          .get_attribute("data-level") == "amber")
+            self.wait_for(lambda d: self.queue("Support")["contacts"][0]["level"] == "amber")
         finally:
             amber.clear()
             self.driver.execute_script(
@@ -210,12 +220,13 @@ class WallboardInABrowser(unittest.TestCase):
             "carol": ("after-contact work", "amber", 13),
             "dave": ("with agent", "red", 14),
         }
+        board = self.snapshot()
+        self.assertEqual([a["name"] for a in board["agents"]], list(expected))
         for name, (phase, level, contact) in expected.items():
-            row = self.agent_row(name)
-            self.assertEqual(row.find_element(By.CSS_SELECTOR, ".phase").text, phase, name)
-            self.assertEqual(row.get_attribute("data-level"), level, name)
-            self.assertEqual(row.get_attribute("data-contact-id"), wallboard_center.contact_id(contact))
-        self.assertRegex(self.agent_row("alice").find_element(By.CSS_SELECTOR, ".with-agent").text, r"^2m [0-5]\ds")
+            agent = self.agent(name, board)
+            self.assertEqual((agent["phase"], agent["level"]), (phase, level), name)
+            self.assertEqual(agent["contact"], wallboard_center.contact_id(contact))
+        self.assertRegex(self.agent("alice", board)["withAgent"], r"^2m [0-5]\ds")
 
     def test_the_board_says_how_fresh_it_is(self):
         text = self.driver.find_element(By.ID, "freshness").text
@@ -228,10 +239,10 @@ class WallboardInABrowser(unittest.TestCase):
         contact = "99999999-2222-4222-8222-222222222222"
         ((_, _, channel, at, detail),) = wallboard_center.waiting_events(contact, "CHAT", 2, 2, time.time())
         apply(self.center.table, [wallboard_center.event(9999, "QUEUED", contact, channel, at, detail)])
-        self.wait_for(lambda d: self.queue("Support").find_elements(By.CSS_SELECTOR, f"li[data-contact-id='{contact}']"))
-        self.assertEqual(self.queue("Support").find_element(By.CSS_SELECTOR, ".waiting-count").text, "2")
-        last = self.queue("Support").find_elements(By.CSS_SELECTOR, "ol.waiting li")[-1]
-        self.assertEqual(last.get_attribute("data-contact-id"), contact, "the newest arrival is last")
+        self.wait_for(lambda d: contact in [c["id"] for c in self.queue("Support")["contacts"]])
+        support = self.queue("Support")
+        self.assertEqual(support["count"], "2")
+        self.assertEqual(support["contacts"][-1]["id"], contact, "the newest arrival is last")
         self.assertEqual(self.driver.execute_script("return window.performance.timeOrigin"), marker, "no reload")
 
     def test_the_page_fits_a_phone_and_a_1080p_screen_and_saves_their_screenshots(self):
@@ -248,16 +259,18 @@ class WallboardInABrowser(unittest.TestCase):
             self.driver.set_window_size(1920, 1080)
 
     def test_text_contrast_is_at_least_wcag_aa_and_controls_and_regions_are_labelled(self):
-        for selector in ["body", "#freshness", "li.level-amber", "li.level-red", ".oldest-wait.level-ok",
-                         "#agents th"]:
-            element = self.driver.find_element(By.CSS_SELECTOR, selector)
-            ink = rgb(element.value_of_css_property("color"))
-            background = self.driver.execute_script("""
-                let e = arguments[0];
-                while (e) { const c = getComputedStyle(e).backgroundColor;
-                  if (c && c !== 'rgba(0, 0, 0, 0)' && c !== 'transparent') return c; e = e.parentElement; }
-                return 'rgb(255, 255, 255)';""", element)
-            self.assertGreaterEqual(contrast(ink, rgb(background)), 4.5, selector)
+        selectors = ["body", "#freshness", "li.level-amber", "li.level-red", ".oldest-wait.level-ok", "#agents th",
+                     "tr.level-red td"]
+        colours = self.driver.execute_script("""
+            return arguments[0].map(selector => {
+              let e = document.querySelector(selector);
+              const ink = getComputedStyle(e).color;
+              while (e) { const c = getComputedStyle(e).backgroundColor;
+                if (c && c !== 'rgba(0, 0, 0, 0)' && c !== 'transparent') return [ink, c]; e = e.parentElement; }
+              return [ink, 'rgb(255, 255, 255)'];
+            });""", selectors)
+        for selector, (ink, background) in zip(selectors, colours):
+            self.assertGreaterEqual(contrast(rgb(ink), rgb(background)), 4.5, selector)
         for field in self.driver.find_elements(By.CSS_SELECTOR, "input"):
             self.assertTrue(self.driver.execute_script("return arguments[0].labels.length", field),
                             field.get_attribute("id"))
