@@ -130,6 +130,51 @@ for file in events/*.json; do
   if [ "$verdict" = FAIL ]; then tail -n 5 "$state/$name.out" "$state/$name.err" >&2; fi
 done
 
+say "sam local start-api: the wallboard's page and board, as a user types it (arm64 under qemu)"
+# Locally, no authorizer runs (sam skips JWT authorizers) and no sign-in (env.json empties its
+# URL); the board reads the table the invokes above filled.
+api_port=3001
+in_ns env DOCKER_HOST="$DOCKER_HOST" PATH="$PATH" SAM_CLI_TELEMETRY=0 \
+  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1 \
+  sam local start-api --env-vars env.json --port "$api_port" \
+    --parameter-overrides "LocalDynamoDbEndpoint=http://host.docker.internal:$port" \
+    --add-host host.docker.internal:host-gateway \
+    --invoke-image "$image" --skip-pull-image >"$state/start-api.out" 2>&1 &
+api_pid=$!
+api_ok=0
+# The first answer takes a container's start under qemu: up to a minute and a half in all.
+if in_ns python3 - "$api_port" "$api_pid" >"$state/start-api-check.out" 2>&1 <<'PY'
+import json, os, sys, time, urllib.request
+port, pid = sys.argv[1], int(sys.argv[2])
+def get(path):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=60) as response:
+        return response.read()
+for _ in range(60):
+    try:
+        page = get("/").decode()
+        break
+    except OSError:
+        os.kill(pid, 0)  # sam still up
+        time.sleep(1)
+else:
+    sys.exit("sam local start-api did not answer GET /")
+assert "Contact center wallboard" in page, "the page"
+board = json.loads(get("/board"))
+assert {"queues", "agents", "freshness", "reads"} <= set(board), sorted(board)
+assert board["reads"]["requests"] == 2, board["reads"]
+print("GET / and GET /board answered:", len(board["queues"]), "queues,", len(board["agents"]), "agents")
+PY
+then
+  api_ok=1
+fi
+# Ctrl-C, as a user stops it: sam stops its containers.
+kill -INT "$api_pid" 2>/dev/null || true
+for _ in $(seq 1 40); do kill -0 "$api_pid" 2>/dev/null || break; sleep 0.25; done
+kill -9 "$api_pid" 2>/dev/null || true
+cat "$state/start-api-check.out" >&2
+printf 'sam local start-api: GET / and GET /board %s\n' "$([ "$api_ok" = 1 ] && echo answered || echo FAILED)" >&2
+if [ "$api_ok" != 1 ]; then tail -n 30 "$state/start-api.out" >&2; failed=$((failed + 1)); fi
+
 say "the same events through the real binary as make local runs it (native), into a second table"
 target_dir=$(infra/target-dir.sh)
 cargo build --quiet -p connect-contact-state -p local-lambda --bins
@@ -140,9 +185,10 @@ in_ns env AWS_ENDPOINT_URL_DYNAMODB="$endpoint" RETENTION_DAYS=36500 AWS_LAMBDA_
 table_ok=1
 in_ns .local/py/bin/python infra/compare_tables.py "$endpoint" contact-state-local "sam local invoke" \
   contact-state-make-local "make local" >&2 || { failed=$((failed + 1)); table_ok=0; }
-total=$(( $(ls events/*.json | wc -l) + 1 ))
+total=$(( $(ls events/*.json | wc -l) + 2 ))
 printf 'sam local invoke: %d of %d event files as expected; the table check %s\n' \
-  "$(grep -c ' pass$' "$results")" "$((total - 1))" "$([ "$table_ok" = 1 ] && echo passed || echo FAILED)" >&2
-# For make test's closing line: each event file and the table check count as one test.
+  "$(grep -c ' pass$' "$results")" "$((total - 2))" "$([ "$table_ok" = 1 ] && echo passed || echo FAILED)" >&2
+# For make test's closing line: each event file, the start-api check and the table check count
+# as one test each.
 echo "$((total - failed)) $failed" >.local/run/sam-local.totals
 [ "$failed" -eq 0 ]

@@ -40,9 +40,10 @@ CONTACT_STATE_BINARY="$target_dir/debug/contact-state" LOCAL_LAMBDA_BINARY="$tar
   .local/venv/bin/python -m unittest discover -s infra/tests -p 'test_redrive.py' -v 2>&1 \
   | tee .local/run/redrive-test.log
 say "the wallboard in headless chromium, its JSON, its read cost (DynamoDB Local, the Connect stand-in)"
-cargo build --quiet -p connect-standin -p contact-state-wallboard --bins
+cargo build --quiet -p connect-standin -p cloudwatch-standin -p contact-state-wallboard --bins
 CONTACT_STATE_BINARY="$target_dir/debug/contact-state" LOCAL_LAMBDA_BINARY="$target_dir/debug/local-lambda" \
   CONNECT_STANDIN_BINARY="$target_dir/debug/connect-standin" WALLBOARD_SERVE_BINARY="$target_dir/debug/wallboard-serve" \
+  CLOUDWATCH_STANDIN_BINARY="$target_dir/debug/cloudwatch-standin" \
   AWS_DEFAULT_REGION=us-east-1 .local/venv/bin/python -m unittest discover -s infra/tests -p 'test_wallboard.py' -v 2>&1 \
   | tee .local/run/wallboard-test.log
 say "cargo lambda watch / invoke of every sample event (DynamoDB Local with -sharedDb)"

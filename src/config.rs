@@ -60,7 +60,6 @@ impl Config {
     }
 }
 
-/// `TABLE_NAME`: required, and not blank. The reconciler reads it by the same rule.
 /// A setting the reconciler or the wallboard cannot run with: clap's one-line message (the
 /// variable, the value, what it must be).
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +88,8 @@ pub trait FromEnv: clap::Parser {
 
 impl<T: clap::Parser> FromEnv for T {}
 
+/// `TABLE_NAME`: required, and not blank. The reconciler and the wallboard read it by the same
+/// rule.
 pub fn table_name(value: Option<String>) -> Result<String, ConfigError> {
     value
         .filter(|name| !name.trim().is_empty())

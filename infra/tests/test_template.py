@@ -754,10 +754,6 @@ class TemplateWatching(GeneratedTemplate):
         self.assertEqual(config["dev"]["remote_invoke"]["parameters"]["resource_id"], "ContactStateFunction")
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class TemplateWallboard(GeneratedTemplate):
     """docs/wallboard.md, "In the stack": the board takes a valid JWT; least privilege."""
 
@@ -804,7 +800,15 @@ class TemplateWallboard(GeneratedTemplate):
         role = self.resources[function["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
         self.assertNotIn("ManagedPolicyArns", role)
         (policy,) = role["Policies"]
-        statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+        listed = policy["PolicyDocument"]["Statement"]
+        # With metrics on (MetricsNamespace set), the figures of the Lag and Healed metrics;
+        # GetMetricData names no resource (Resource "*" is the only form IAM takes for it).
+        (metrics,) = [s["Fn::If"] for s in listed if "Fn::If" in s]
+        self.assertEqual(metrics[0], "MetricsOn")
+        self.assertEqual(metrics[1], {"Sid": "ReadTheMetricsFiguresOnly", "Effect": "Allow",
+                                      "Action": "cloudwatch:GetMetricData", "Resource": "*"})
+        self.assertEqual(metrics[2], {"Ref": "AWS::NoValue"})
+        statements = {s["Sid"]: s for s in listed if "Sid" in s}
         self.assertEqual(set(statements), {"ReadTheViewsOnly", "NamesOfQueuesAndUsersOnly", "WriteToItsLogGroupOnly"})
         self.assertEqual(statements["ReadTheViewsOnly"]["Action"], "dynamodb:Scan")
         self.assertEqual(
@@ -820,6 +824,16 @@ class TemplateWallboard(GeneratedTemplate):
         self.assertEqual([p["Principal"] for p in permissions], ["apigateway.amazonaws.com"])
         self.assertIn("${WallboardApi}/*/GET/*", permissions[0]["SourceArn"]["Fn::Sub"])
 
+    def test_the_board_counts_healed_events_only_where_the_stack_publishes_metrics_and_reconciles(self):
+        variables = self.resources["WallboardFunction"]["Properties"]["Environment"]["Variables"]
+        self.assertEqual(variables["METRICS_NAMESPACE"], {"Fn::If": ["MetricsOn", {"Ref": "MetricsNamespace"}, ""]})
+        self.assertEqual(variables["RECONCILE_EVERY_MINUTES"],
+                         {"Fn::If": ["ReconcileOn", {"Ref": "ReconcileEveryMinutes"}, 0]})
+        # The metrics it reads are the ones the stack makes, under the names the board asks for.
+        self.assertEqual(self.resources["LagMetric"]["Properties"]["MetricTransformations"][0]["MetricName"], "Lag")
+        self.assertEqual(self.resources["HealedMetric"]["Properties"]["MetricTransformations"][0]["MetricName"],
+                         "Healed")
+
     def test_wallboard_off_or_no_views_removes_it_and_the_url_is_an_output(self):
         template = yaml_parse(TEMPLATE.read_text())
         conditions = template["Conditions"]
@@ -830,3 +844,7 @@ class TemplateWallboard(GeneratedTemplate):
             if name.startswith("Wallboard"):
                 self.assertIn(resource.get("Condition"), {"WallboardOn", "WallboardCognito"}, name)
         self.assertEqual(template["Outputs"]["WallboardUrl"]["Condition"], "WallboardOn")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -4,6 +4,11 @@ answers as the function) over DynamoDB Local holding a small center dated now, p
 real contact-state binary behind the local Runtime API; the Connect stand-in names its queues
 and agents. Also the board's JSON contract, and what one board costs to read for a large center.
 
+The stack's metrics (the latest lag, the lost events healed today) come from the CloudWatch
+stand-in (tools/cloudwatch-standin: moto's CloudWatch does not speak the Smithy RPC v2 CBOR
+protocol the Rust SDK uses), holding the Lag and Healed figures the stack's metric filters would
+have made of the log lines; it does not model the filters themselves.
+
 Not here: the authorizer (API Gateway validates tokens; test_template.py checks every data
 route has it, test_deploy.py that the stack makes it) and the sign-in redirect.
 
@@ -20,6 +25,7 @@ import tempfile
 import time
 import unittest
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -37,6 +43,24 @@ RUN = ROOT / ".local/run"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 REFRESH_SECONDS = 1
+NAMESPACE = "ConnectContactState"
+
+
+def metrics_standin(now):
+    """The CloudWatch stand-in, holding what the stack's metric filters would have made of
+    today's log lines: the reconciler healed 2 + 1 lost events today (and 5 yesterday, not
+    today's), and the latest minute's slowest event was applied 1,234 ms after its time. "Today"
+    is the browser's: this machine's time zone, as chromium's. Returns the process and its URL."""
+    midnight = time.mktime(time.localtime(now)[:3] + (0, 0, 0, 0, 0, -1))
+    if now - midnight < 180:  # too close to midnight for two points today
+        time.sleep(180 - (now - midnight))
+        now = time.time()
+    held = [("Healed", now - 90, 2), ("Healed", midnight + 90, 1), ("Healed", midnight - 600, 5),
+            ("Lag", now - 300, 980), ("Lag", now - 90, 1234), ("Lag", now - 85, 860)]
+    path = Path(tempfile.mkstemp(suffix=".json")[1])
+    path.write_text(json.dumps([{"namespace": NAMESPACE, "metricName": name, "timestamp": at, "value": value}
+                                for name, at, value in held]))
+    return start_line([binary("cloudwatch-standin"), str(path)])
 
 
 def binary(name):
@@ -71,9 +95,11 @@ def start_line(command, env=None):
     return process, line
 
 
-def start_wallboard(table, standin):
+def start_wallboard(table, standin, metrics=None):
     env = dict(os.environ, TABLE_NAME=table, WALLBOARD_PORT="0", AWS_ENDPOINT_URL_CONNECT=standin,
                WALLBOARD_REFRESH_SECONDS=str(REFRESH_SECONDS))
+    if metrics:
+        env.update(AWS_ENDPOINT_URL_CLOUDWATCH=metrics, METRICS_NAMESPACE=NAMESPACE, RECONCILE_EVERY_MINUTES="5")
     process, line = start_line([binary("wallboard-serve")], env)
     return process, line.split(" at ", 1)[1]
 
@@ -104,7 +130,7 @@ def rgb(css):
 class Center:
     """A table holding a center, the stand-in naming it, and a wallboard over it."""
 
-    def __init__(self, kind):
+    def __init__(self, kind, metrics=None):
         self.table = f"wallboard-{kind}-{uuid.uuid4().hex[:8]}"
         create_table(self.table)
         self.now = time.time()
@@ -113,7 +139,7 @@ class Center:
         self.names_file = Path(tempfile.mkstemp(suffix=".json")[1])
         self.names_file.write_text(json.dumps(names))
         self.standin, self.standin_url = start_line([binary("connect-standin"), str(self.names_file)])
-        self.server, self.url = start_wallboard(self.table, self.standin_url)
+        self.server, self.url = start_wallboard(self.table, self.standin_url, metrics)
 
     def stop(self):
         for process in (self.server, self.standin):
@@ -126,7 +152,9 @@ class Center:
 class WallboardInABrowser(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.center = Center("small")
+        cls.cloudwatch, cloudwatch_url = metrics_standin(time.time())
+        cls.addClassCleanup(cls.cloudwatch.kill)
+        cls.center = Center("small", cloudwatch_url)
         options = webdriver.ChromeOptions()
         options.binary_location = CHROMIUM
         for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -228,10 +256,15 @@ class WallboardInABrowser(unittest.TestCase):
             self.assertEqual(agent["contact"], wallboard_center.contact_id(contact))
         self.assertRegex(self.agent("alice", board)["withAgent"], r"^2m [0-5]\ds")
 
-    def test_the_board_says_how_fresh_it_is(self):
-        text = self.driver.find_element(By.ID, "freshness").text
-        self.assertRegex(text, r"^Updated \d\d:\d\d:\d\d")
-        self.assertIn("newest event", text)
+    def test_the_board_says_how_fresh_it_is_the_latest_events_lag_and_the_lost_events_healed_today(self):
+        facts = self.driver.execute_script("""
+            return Object.fromEntries([...document.querySelectorAll('#freshness [data-fact]')]
+              .map(e => [e.dataset.fact, e.textContent]));""")
+        self.assertRegex(facts["updated"], r"^Updated \d\d:\d\d:\d\d")
+        self.assertRegex(facts["newest"], r"^newest event (\d+m )?\d+s ago$")
+        # The latest minute's slowest, not the largest of the last minutes (980 ms earlier).
+        self.assertRegex(facts["lag"], r"^events applied within 1\.2 s of their time \(\d\d:\d\d:00( [AP]M)? minute\)$")
+        self.assertEqual(facts["healed"], "3 lost events healed today")
         self.assertFalse(self.driver.find_element(By.ID, "stale").is_displayed())
 
     def test_an_event_applied_while_the_page_is_open_appears_without_a_reload(self):
@@ -332,10 +365,25 @@ class BoardApi(unittest.TestCase):
         carol = next(a for a in board["agents"] if a["name"] == "carol")
         self.assertEqual(set(carol["contacts"][0]), {"contactId", "channel", "phase", "since", "withAgentSeconds"})
         self.assertEqual(carol["contacts"][0]["phase"], "after-contact work")
-        self.assertEqual(set(board["freshness"]), {"newestEntryAt", "newestEntryAgeSeconds", "leftOut", "horizonHours"})
+        self.assertEqual(set(board["freshness"]), {"newestEntryAt", "newestEntryAgeSeconds", "leftOut", "horizonHours",
+                                                   "metrics", "lagMaxMs", "lagMinute", "healed", "healedSince",
+                                                   "reconcileEveryMinutes"})
+        # This center's wallboard has no metrics (as `make wallboard`): neither is counted, and
+        # the board says so rather than 0.
+        self.assertEqual((board["freshness"]["metrics"], board["freshness"]["healed"], board["freshness"]["lagMaxMs"]),
+                         ("off", None, None))
         self.assertEqual(set(board["reads"]), {"requests", "readUnits", "truncated", "namesFromConnect"})
         self.assertTrue(board["reads"]["namesFromConnect"])
         self.assertEqual(board["reads"]["requests"], 2, "one Scan page of each view")
+
+    def test_healed_today_starts_at_the_asked_midnight_and_a_wrong_one_is_refused(self):
+        midnight = time.strftime("%Y-%m-%dT00:00:00Z", time.gmtime())
+        _, _, body = get(self.center.url + "board?healedSince=" + urllib.parse.quote(midnight))
+        self.assertEqual(json.loads(body)["freshness"]["healedSince"], midnight)
+        with self.assertRaises(urllib.error.HTTPError) as refused:
+            get(self.center.url + "board?healedSince=yesterday")
+        self.assertEqual(refused.exception.code, 400)
+        self.assertIn("healedSince must be an RFC 3339 time", json.loads(refused.exception.read())["message"])
 
     def test_no_customer_data_is_on_the_board(self):
         _, _, body = get(self.center.url + "board")

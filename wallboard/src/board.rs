@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use connect_contact_state::view_reader::{Entry, Listing};
 use serde::Serialize;
 
+use crate::metrics::Health;
 use crate::names::Names;
 
 /// The colours' thresholds the page starts with (a supervisor may change them on the page).
@@ -90,6 +91,9 @@ pub struct Freshness {
     /// lost and not yet healed.
     pub left_out: usize,
     pub horizon_hours: u64,
+    /// The latest events' lag and the lost events healed today, from the stack's metrics.
+    #[serde(flatten)]
+    pub health: Health,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -112,6 +116,7 @@ pub struct Read<'a> {
     pub generated_at: String,
     pub thresholds: Thresholds,
     pub horizon_hours: u64,
+    pub health: Health,
 }
 
 pub fn build(read: Read<'_>) -> Board {
@@ -155,6 +160,7 @@ pub fn build(read: Read<'_>) -> Board {
             newest_entry_age_seconds: newest.map(|entry| entry.age_seconds),
             left_out: read.queued.left_out + read.with_agent.left_out,
             horizon_hours: read.horizon_hours,
+            health: read.health,
         },
         reads: Reads {
             requests: read.queued.requests + read.with_agent.requests,
@@ -238,6 +244,14 @@ mod tests {
                 contact_red_seconds: 1200,
             },
             horizon_hours: 24,
+            health: Health {
+                metrics: "off",
+                lag_max_ms: None,
+                lag_minute: None,
+                healed: None,
+                healed_since: "2026-12-04T00:00:00Z".to_owned(),
+                reconcile_every_minutes: 0,
+            },
         })
     }
 

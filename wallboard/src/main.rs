@@ -15,7 +15,11 @@ async fn main() -> Result<(), Error> {
         let app = &app;
         async move {
             let answer = app
-                .answer(request.method().as_str(), request.uri().path())
+                .answer(
+                    request.method().as_str(),
+                    request.uri().path(),
+                    request.uri().query(),
+                )
                 .await;
             Ok::<_, Error>(answer.into_response(Body::from)?)
         }

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
-use aws_config::timeout::TimeoutConfig;
 use aws_sdk_connect::Client;
 use aws_sdk_connect::error::DisplayErrorContext;
 use aws_sdk_connect::types::QueueType;
@@ -96,14 +95,8 @@ pub struct Directory {
 
 impl Directory {
     pub fn new(sdk: &SdkConfig, keep_for: Duration) -> Directory {
-        let config = aws_sdk_connect::config::Builder::from(sdk)
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .operation_timeout(OPERATION_TIMEOUT)
-                    .build(),
-            )
-            .build();
-        Directory::from_client(Client::from_conf(config), keep_for)
+        let sdk = crate::with_operation_timeout(sdk, OPERATION_TIMEOUT);
+        Directory::from_client(Client::new(&sdk), keep_for)
     }
 
     pub fn from_client(connect: Client, keep_for: Duration) -> Directory {

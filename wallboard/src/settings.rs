@@ -9,6 +9,7 @@ use connect_contact_state::config::ConfigError;
 pub use connect_contact_state::config::{FromEnv, SettingError};
 
 use crate::board::Thresholds;
+use crate::metrics::Source;
 
 #[derive(Debug, Clone, PartialEq, Eq, Parser)]
 #[command(name = "contact-state-wallboard", no_binary_name = true)]
@@ -25,28 +26,28 @@ pub struct Settings {
     )]
     instance_arn: Option<String>,
     #[arg(long, env = "WALLBOARD_WAIT_AMBER_SECONDS", value_name = "WALLBOARD_WAIT_AMBER_SECONDS",
-        default_value_t = 60, value_parser = |v: &str| seconds(v, 60))]
+        default_value_t = 60, value_parser = |v: &str| whole(v, 60))]
     wait_amber_seconds: u64,
     #[arg(long, env = "WALLBOARD_WAIT_RED_SECONDS", value_name = "WALLBOARD_WAIT_RED_SECONDS",
-        default_value_t = 180, value_parser = |v: &str| seconds(v, 180))]
+        default_value_t = 180, value_parser = |v: &str| whole(v, 180))]
     wait_red_seconds: u64,
     #[arg(long, env = "WALLBOARD_CONTACT_AMBER_SECONDS", value_name = "WALLBOARD_CONTACT_AMBER_SECONDS",
-        default_value_t = 600, value_parser = |v: &str| seconds(v, 600))]
+        default_value_t = 600, value_parser = |v: &str| whole(v, 600))]
     contact_amber_seconds: u64,
     #[arg(long, env = "WALLBOARD_CONTACT_RED_SECONDS", value_name = "WALLBOARD_CONTACT_RED_SECONDS",
-        default_value_t = 1200, value_parser = |v: &str| seconds(v, 1200))]
+        default_value_t = 1200, value_parser = |v: &str| whole(v, 1200))]
     contact_red_seconds: u64,
     /// Entries listed longer than this are left out and counted (0: none left out).
     #[arg(long, env = "WALLBOARD_HORIZON_HOURS", value_name = "WALLBOARD_HORIZON_HOURS",
-        default_value_t = 24, value_parser = |v: &str| seconds(v, 24))]
+        default_value_t = 24, value_parser = |v: &str| whole(v, 24))]
     pub horizon_hours: u64,
     /// How often the page asks for the board.
     #[arg(long, env = "WALLBOARD_REFRESH_SECONDS", value_name = "WALLBOARD_REFRESH_SECONDS",
-        default_value_t = 5, value_parser = |v: &str| seconds(v, 5))]
+        default_value_t = 5, value_parser = |v: &str| whole(v, 5))]
     pub refresh_seconds: u64,
     /// How long Connect's names are kept before they are asked again.
     #[arg(long, env = "WALLBOARD_NAMES_MINUTES", value_name = "WALLBOARD_NAMES_MINUTES",
-        default_value_t = 10, value_parser = |v: &str| seconds(v, 10))]
+        default_value_t = 10, value_parser = |v: &str| whole(v, 10))]
     names_minutes: u64,
     /// Where the page sends a supervisor to sign in (an OAuth 2.0 authorize URL without its
     /// `redirect_uri`, which the page adds); unset: the page asks without a token (local).
@@ -56,6 +57,14 @@ pub struct Settings {
         value_name = "WALLBOARD_SIGN_IN_URL"
     )]
     sign_in_url: Option<String>,
+    /// The stack's metrics namespace (`MetricsNamespace`): the latest lag and the events healed
+    /// today come from its `Lag` and `Healed`; unset: the board shows neither.
+    #[arg(long, env = "METRICS_NAMESPACE", value_name = "METRICS_NAMESPACE")]
+    metrics_namespace: Option<String>,
+    /// The reconciler's schedule (0: the stack has none, and nothing heals lost events).
+    #[arg(long, env = "RECONCILE_EVERY_MINUTES", value_name = "RECONCILE_EVERY_MINUTES",
+        default_value_t = 0, value_parser = |v: &str| whole(v, 0))]
+    reconcile_every_minutes: u64,
 }
 
 impl Settings {
@@ -85,13 +94,23 @@ impl Settings {
     pub fn names_kept_for(&self) -> Duration {
         Duration::from_secs(self.names_minutes * 60)
     }
+
+    pub fn metrics_source(&self) -> Source {
+        Source {
+            namespace: self
+                .metrics_namespace
+                .clone()
+                .filter(|n| !n.trim().is_empty()),
+            reconcile_every_minutes: self.reconcile_every_minutes,
+        }
+    }
 }
 
 fn table_name(value: &str) -> Result<String, ConfigError> {
     connect_contact_state::config::table_name(Some(value.to_owned()))
 }
 
-fn seconds(value: &str, default: u64) -> Result<u64, String> {
+fn whole(value: &str, default: u64) -> Result<u64, String> {
     if value.trim().is_empty() {
         return Ok(default);
     }
@@ -131,6 +150,13 @@ mod tests {
         assert_eq!(
             (defaults.sign_in_url(), defaults.instance_arn()),
             (None, None)
+        );
+        assert_eq!(
+            defaults.metrics_source(),
+            Source {
+                namespace: None,
+                reconcile_every_minutes: 0
+            }
         );
     }
 

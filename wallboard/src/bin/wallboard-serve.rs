@@ -35,7 +35,11 @@ async fn answer(
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let answer = app
-        .answer(request.method().as_str(), request.uri().path())
+        .answer(
+            request.method().as_str(),
+            request.uri().path(),
+            request.uri().query(),
+        )
         .await;
     Ok(answer
         .into_response(|body| Full::new(Bytes::from(body)))
