@@ -167,10 +167,12 @@ PY
 then
   api_ok=1
 fi
-# Ctrl-C, as a user stops it: sam stops its containers.
+# Ctrl-C, as a user stops it: sam stops its containers (slowly under qemu; dockerd's own stop,
+# at the end, takes what is left).
 kill -INT "$api_pid" 2>/dev/null || true
-for _ in $(seq 1 40); do kill -0 "$api_pid" 2>/dev/null || break; sleep 0.25; done
+for _ in $(seq 1 120); do kill -0 "$api_pid" 2>/dev/null || break; sleep 0.25; done
 kill -9 "$api_pid" 2>/dev/null || true
+wait "$api_pid" 2>/dev/null || true
 cat "$state/start-api-check.out" >&2
 printf 'sam local start-api: GET / and GET /board %s\n' "$([ "$api_ok" = 1 ] && echo answered || echo FAILED)" >&2
 if [ "$api_ok" != 1 ]; then tail -n 30 "$state/start-api.out" >&2; failed=$((failed + 1)); fi

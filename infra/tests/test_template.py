@@ -834,6 +834,15 @@ class TemplateWallboard(GeneratedTemplate):
         self.assertEqual(self.resources["HealedMetric"]["Properties"]["MetricTransformations"][0]["MetricName"],
                          "Healed")
 
+    def test_sam_local_start_api_meets_the_wallboards_api_before_any_serverless_function(self):
+        # SAM CLI reads the API resources of the first kind it meets in the template: SAM's own
+        # (a Serverless function's API events, of which there are none here) or CloudFormation's
+        # ApiGatewayV2 routes. infra/sam-local.sh runs `sam local start-api` on it.
+        template = yaml_parse(TEMPLATE.read_text())
+        first = next(name for name, resource in template["Resources"].items()
+                     if resource["Type"].startswith(("AWS::Serverless::", "AWS::ApiGateway")))
+        self.assertEqual(first, "WallboardApi")
+
     def test_wallboard_off_or_no_views_removes_it_and_the_url_is_an_output(self):
         template = yaml_parse(TEMPLATE.read_text())
         conditions = template["Conditions"]
