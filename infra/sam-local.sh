@@ -141,6 +141,8 @@ in_ns env DOCKER_HOST="$DOCKER_HOST" PATH="$PATH" SAM_CLI_TELEMETRY=0 \
     --add-host host.docker.internal:host-gateway \
     --invoke-image "$image" --skip-pull-image >"$state/start-api.out" 2>&1 &
 api_pid=$!
+# Polled and stopped by PID below; not a job of this shell's, so its end is not reported.
+disown "$api_pid"
 api_ok=0
 # The first answer takes a container's start under qemu: up to a minute and a half in all.
 if in_ns python3 - "$api_port" "$api_pid" >"$state/start-api-check.out" 2>&1 <<'PY'
@@ -167,12 +169,11 @@ PY
 then
   api_ok=1
 fi
-# Ctrl-C, as a user stops it: sam stops its containers (slowly under qemu; dockerd's own stop,
-# at the end, takes what is left).
-kill -INT "$api_pid" 2>/dev/null || true
-for _ in $(seq 1 120); do kill -0 "$api_pid" 2>/dev/null || break; sleep 0.25; done
+# SIGTERM (a background command of a script ignores SIGINT); the containers it started go with
+# dockerd's stop at the end.
+kill -TERM "$api_pid" 2>/dev/null || true
+for _ in $(seq 1 40); do kill -0 "$api_pid" 2>/dev/null || break; sleep 0.25; done
 kill -9 "$api_pid" 2>/dev/null || true
-wait "$api_pid" 2>/dev/null || true
 cat "$state/start-api-check.out" >&2
 printf 'sam local start-api: GET / and GET /board %s\n' "$([ "$api_ok" = 1 ] && echo answered || echo FAILED)" >&2
 if [ "$api_ok" != 1 ]; then tail -n 30 "$state/start-api.out" >&2; failed=$((failed + 1)); fi

@@ -6,7 +6,7 @@
 //! One `GetMetricData` for both, kept two minutes: CloudWatch bills each metric asked, and the
 //! metrics themselves come from the log lines a minute or so behind.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_config::SdkConfig;
 use aws_sdk_cloudwatch::Client;
@@ -109,8 +109,7 @@ impl Metrics {
             Ok(read) => {
                 health.metrics = "on";
                 if let Some((minute, lag)) = read.lag {
-                    health.lag_minute = chrono::DateTime::from_timestamp(minute, 0)
-                        .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+                    health.lag_minute = Some(rfc3339(UNIX_EPOCH + Duration::from_secs(minute)));
                     health.lag_max_ms = Some(lag);
                 }
                 if self.source.reconcile_every_minutes > 0 {
@@ -177,7 +176,7 @@ impl Metrics {
                     .timestamps
                     .unwrap_or_default()
                     .into_iter()
-                    .map(|at| at.secs())
+                    .map(|at| u64::try_from(at.secs()).unwrap_or_default())
                     .zip(result.values.unwrap_or_default());
                 match result.id.as_deref() {
                     Some(LAG) => {
@@ -205,12 +204,12 @@ impl Metrics {
 /// of the healed points.
 #[derive(Debug, Default)]
 struct Read {
-    lag: Option<(i64, u64)>,
+    lag: Option<(u64, u64)>,
     healed: u64,
 }
 
-fn epoch(at: SystemTime) -> i64 {
-    DateTime::from(at).secs()
+fn epoch(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
 }
 
 fn rfc3339(at: SystemTime) -> String {
