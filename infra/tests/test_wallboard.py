@@ -55,8 +55,9 @@ def metrics_standin(now):
     if now - midnight < 180:  # too close to midnight for two points today
         time.sleep(180 - (now - midnight))
         now = time.time()
+    latest_minute = (now - 60) // 60 * 60  # a whole minute, over: its two lags are the latest
     held = [("Healed", now - 90, 2), ("Healed", midnight + 90, 1), ("Healed", midnight - 600, 5),
-            ("Lag", now - 300, 980), ("Lag", now - 90, 1234), ("Lag", now - 85, 860)]
+            ("Lag", latest_minute - 240, 980), ("Lag", latest_minute + 5, 1234), ("Lag", latest_minute + 10, 860)]
     path = Path(tempfile.mkstemp(suffix=".json")[1])
     path.write_text(json.dumps([{"namespace": NAMESPACE, "metricName": name, "timestamp": at, "value": value}
                                 for name, at, value in held]))

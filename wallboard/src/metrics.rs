@@ -159,7 +159,7 @@ impl Metrics {
             .cloudwatch
             .get_metric_data()
             .metric_data_queries(query(LAG, "Lag", "Maximum"))
-            .start_time(DateTime::from(since.min(now - LAG_LOOKBACK)))
+            .start_time(DateTime::from(whole_minute(since.min(now - LAG_LOOKBACK))))
             .end_time(DateTime::from(now))
             .scan_by(ScanBy::TimestampDescending);
         if self.source.reconcile_every_minutes > 0 {
@@ -206,6 +206,12 @@ impl Metrics {
 struct Read {
     lag: Option<(u64, u64)>,
     healed: u64,
+}
+
+/// `at` rounded down to its minute, as CloudWatch rounds a start time itself: the minutes it
+/// answers for start on the minute.
+fn whole_minute(at: SystemTime) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(epoch(at) / 60 * 60)
 }
 
 fn epoch(at: SystemTime) -> u64 {
@@ -330,6 +336,19 @@ mod tests {
             .await;
         assert_eq!((health.lag_max_ms, health.lag_minute), (None, None));
         assert_eq!(health.healed, Some(0));
+    }
+
+    #[tokio::test]
+    async fn just_after_midnight_the_lag_is_looked_for_from_a_whole_minute_a_quarter_hour_back() {
+        let now = MIDNIGHT + 9 * 60 + 29;
+        let asked = mock!(Client::get_metric_data)
+            .match_requests(move |r| {
+                r.start_time().map(|t| t.secs()) == Some((now - 15 * 60 - 29) as i64)
+            })
+            .then_output(|| GetMetricDataOutput::builder().build());
+        let health = metrics(&[&asked], 5).health(at(MIDNIGHT), at(now)).await;
+        assert_eq!((health.metrics, health.healed), ("on", Some(0)));
+        assert_eq!(asked.num_calls(), 1);
     }
 
     #[tokio::test]

@@ -6,7 +6,8 @@
 //! - `POST /service/GraniteServiceVersion20100801/operation/GetMetricData` with a CBOR body
 //!   (`MetricDataQueries` of `MetricStat` queries, `StartTime`, `EndTime`, `ScanBy`) → for each
 //!   query, the held datapoints of its namespace and metric name in [`StartTime`, `EndTime`),
-//!   in periods of `Period` seconds counted from `StartTime`, each period's `Stat` (`Sum`,
+//!   in periods of `Period` seconds counted from `StartTime` rounded down to its minute (as
+//!   CloudWatch rounds a start time of the last 15 days), each period's `Stat` (`Sum`,
 //!   `Maximum`, `Minimum`, `Average`, `SampleCount`), newest first unless `ScanBy` is
 //!   `TimestampAscending`; periods without datapoints are left out, as CloudWatch does;
 //! - anything else → 400 with a CBOR `__type` of `InvalidAction`.
@@ -121,7 +122,9 @@ async fn answer(
 }
 
 fn get_metric_data(input: &Value, held: &[Datapoint]) -> Result<Value, String> {
+    // CloudWatch rounds a start time of the last 15 days down to its minute.
     let start = time(field(input, "StartTime")).ok_or("StartTime is required")?;
+    let start = (start / 60.0).floor() * 60.0;
     let end = time(field(input, "EndTime")).ok_or("EndTime is required")?;
     let ascending = text(field(input, "ScanBy")) == Some("TimestampAscending");
     let mut results = Vec::new();
