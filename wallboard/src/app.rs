@@ -1,7 +1,8 @@
 //! What the wallboard answers, whoever carries the request (API Gateway through lambda_http, or
 //! the loopback server of `make wallboard`): `GET …/` the page, `GET …/board[?healedSince=…]`
-//! the board's JSON (docs/wallboard.md). Paths are matched by their end, so the same answers work under the
-//! stack's API, `sam local start-api` and `cargo lambda watch`'s `/lambda-url/<function>/`.
+//! the board's JSON (docs/wallboard.md). Paths are matched by their end, so the same answers
+//! work under the stack's API, `sam local start-api` and `cargo lambda watch`'s
+//! `/lambda-url/<function>/`.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
