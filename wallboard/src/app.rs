@@ -11,6 +11,7 @@ use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, SecondsFormat, Utc};
 use connect_contact_state::view_reader::{self, ReadError};
+use contact_state_core::clock::epoch_seconds;
 use contact_state_core::views::VIEWS;
 use lambda_http::tracing;
 use serde::Deserialize;
@@ -158,27 +159,25 @@ impl App {
 fn healed_since(query: &str, now: SystemTime) -> Result<SystemTime, String> {
     let asked: BoardQuery = serde_urlencoded::from_str(query)
         .map_err(|e| format!("the query could not be read: {e}"))?;
-    let now_secs = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
-    let since_secs = match asked.healed_since {
-        None => now_secs - now_secs % 86_400,
-        Some(text) => {
-            let refused = || {
-                format!(
-                    "healedSince must be an RFC 3339 time within the last {} hours, not {text:?}",
-                    metrics::SINCE_AT_MOST.as_secs() / 3_600
-                )
-            };
-            let secs = DateTime::parse_from_rfc3339(&text)
-                .ok()
-                .and_then(|at| u64::try_from(at.timestamp()).ok())
-                .ok_or_else(refused)?;
-            if secs > now_secs || now_secs - secs > metrics::SINCE_AT_MOST.as_secs() {
-                return Err(refused());
-            }
-            secs - secs % 60
-        }
+    let Some(text) = asked.healed_since else {
+        let today = epoch_seconds(now) / 86_400 * 86_400;
+        return Ok(UNIX_EPOCH + Duration::from_secs(u64::try_from(today).unwrap_or_default()));
     };
-    Ok(UNIX_EPOCH + Duration::from_secs(since_secs))
+    let refused = || {
+        format!(
+            "healedSince must be an RFC 3339 time within the last {} hours, not {text:?}",
+            metrics::SINCE_AT_MOST.as_secs() / 3_600
+        )
+    };
+    let since = DateTime::parse_from_rfc3339(&text)
+        .ok()
+        .and_then(|at| u64::try_from(at.timestamp()).ok())
+        .map(|secs| UNIX_EPOCH + Duration::from_secs(secs))
+        .ok_or_else(refused)?;
+    match now.duration_since(since) {
+        Ok(ago) if ago <= metrics::SINCE_AT_MOST => Ok(metrics::whole_minute(since)),
+        _ => Err(refused()),
+    }
 }
 
 fn json(status: u16, body: String) -> Answer {

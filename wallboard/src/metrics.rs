@@ -13,6 +13,7 @@ use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::error::DisplayErrorContext;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Metric, MetricDataQuery, MetricStat, ScanBy};
+use contact_state_core::clock::epoch_seconds;
 use lambda_http::tracing;
 use serde::Serialize;
 use tokio::sync::Mutex;
@@ -92,7 +93,7 @@ impl Metrics {
             lag_max_ms: None,
             lag_minute: None,
             healed: None,
-            healed_since: rfc3339(since),
+            healed_since: rfc3339(epoch_seconds(since)),
             reconcile_every_minutes: self.source.reconcile_every_minutes,
         };
         let Some(namespace) = &self.source.namespace else {
@@ -109,7 +110,7 @@ impl Metrics {
             Ok(read) => {
                 health.metrics = "on";
                 if let Some((minute, lag)) = read.lag {
-                    health.lag_minute = Some(rfc3339(UNIX_EPOCH + Duration::from_secs(minute)));
+                    health.lag_minute = Some(rfc3339(minute));
                     health.lag_max_ms = Some(lag);
                 }
                 if self.source.reconcile_every_minutes > 0 {
@@ -165,8 +166,8 @@ impl Metrics {
         if self.source.reconcile_every_minutes > 0 {
             request = request.metric_data_queries(query(HEALED, "Healed", "Sum"));
         }
-        let lag_from = epoch(now - LAG_LOOKBACK);
-        let healed_from = epoch(since);
+        let lag_from = epoch_seconds(now - LAG_LOOKBACK);
+        let healed_from = epoch_seconds(since);
         let mut read = Read::default();
         let mut pages = request.into_paginator().send();
         while let Some(page) = pages.next().await {
@@ -176,7 +177,7 @@ impl Metrics {
                     .timestamps
                     .unwrap_or_default()
                     .into_iter()
-                    .map(|at| u64::try_from(at.secs()).unwrap_or_default())
+                    .map(|at| at.secs())
                     .zip(result.values.unwrap_or_default());
                 match result.id.as_deref() {
                     Some(LAG) => {
@@ -204,22 +205,22 @@ impl Metrics {
 /// of the healed points.
 #[derive(Debug, Default)]
 struct Read {
-    lag: Option<(u64, u64)>,
+    lag: Option<(i64, u64)>,
     healed: u64,
 }
 
 /// `at` rounded down to its minute, as CloudWatch rounds a start time itself: the minutes it
 /// answers for start on the minute.
-fn whole_minute(at: SystemTime) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(epoch(at) / 60 * 60)
+pub fn whole_minute(at: SystemTime) -> SystemTime {
+    let secs = epoch_seconds(at);
+    UNIX_EPOCH + Duration::from_secs(u64::try_from(secs - secs % 60).unwrap_or_default())
 }
 
-fn epoch(at: SystemTime) -> u64 {
-    at.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
-}
-
-fn rfc3339(at: SystemTime) -> String {
-    chrono::DateTime::<chrono::Utc>::from(at).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+/// Epoch seconds as RFC 3339, to the second.
+fn rfc3339(secs: i64) -> String {
+    chrono::DateTime::from_timestamp(secs, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 #[cfg(test)]
